@@ -1,0 +1,112 @@
+//! Command-line definitions only (clap). Behaviour lives in the library.
+
+use clap::{Args, Parser, Subcommand};
+use keyguard::report::Format;
+use keyguard::Severity;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "keyguard",
+    version,
+    about = "Fast, Git-native secrets scanner and secret-policy linter",
+    after_help = "Exit codes: 0 nothing at or above the failing severity, 1 blocking findings, 2 usage, configuration or I/O error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a directory tree, a file, or standard input (`-`) for hardcoded secrets.
+    Scan(ScanArgs),
+    /// List and check detection rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// What to scan: a directory, a file, or `-` for standard input.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Configuration file (default: `.keyguard.toml` at the scan root, if present).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Skip paths matching GLOB (gitignore syntax, relative to the scan root). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Skip files larger than SIZE (bytes; suffixes K, M, G, KiB, MiB, GiB). Default 10MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Lowest severity that makes the exit code 1 (default: low, or the config's `scan.fail_on`).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Print secrets in full instead of a redacted preview. Never use for reports you upload.
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Follow symbolic links (loops are detected and reported).
+    #[arg(long)]
+    pub follow_symlinks: bool,
+    /// Do not honour .gitignore, .ignore and .git/info/exclude.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// Print no summary or warnings on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules in use: id, family, severity, name.
+    List {
+        /// Only rules of this family (e.g. `github`, `aws`).
+        #[arg(long)]
+        family: Option<String>,
+        /// Include the rules of this configuration file.
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// `text` or `json`.
+        #[arg(short, long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Check rule files: examples must match, negative examples must not, keywords must
+    /// appear in an example, ids must be unique and regexes valid. Without FILE, checks
+    /// the built-in rules.
+    Check {
+        /// Rule files (TOML, the `rules/*.toml` format).
+        files: Vec<PathBuf>,
+    },
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+/// `10485760`, `10M`, `10MiB`, `512k`, `1G`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 10MiB, 512K, 1048576)"))?;
+    let mult = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" | "kib" => 1 << 10,
+        "m" | "mb" | "mib" => 1 << 20,
+        "g" | "gb" | "gib" => 1 << 30,
+        _ => return Err(format!("`{s}`: unknown size unit `{unit}` (use K, M or G)")),
+    };
+    n.checked_mul(mult).ok_or_else(|| format!("`{s}` is too large"))
+}

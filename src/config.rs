@@ -1,0 +1,212 @@
+//! The repository's `.keyguard.toml`: extend or replace the default rules, disable rules,
+//! add custom rules in the rule-file format, allowlists, scan limits and the failing
+//! severity. Unknown keys are errors, reported with the offending line.
+
+use crate::error::Error;
+use crate::finding::Severity;
+use crate::rules::{self, Rule, RuleSet, RuleSpec};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use miette::{NamedSource, SourceSpan};
+use regex::bytes::Regex;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The file name looked for at the scan root.
+pub const CONFIG_FILE: &str = ".keyguard.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    rules: RawRules,
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+    #[serde(default)]
+    allowlist: RawAllowlist,
+    #[serde(default)]
+    scan: RawScan,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    #[serde(default = "yes")]
+    extend_default: bool,
+    #[serde(default)]
+    disable: Vec<Spanned<String>>,
+    #[serde(default)]
+    files: Vec<Spanned<String>>,
+}
+
+impl Default for RawRules {
+    fn default() -> Self {
+        RawRules {
+            extend_default: true,
+            disable: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllowlist {
+    #[serde(default)]
+    paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    regexes: Vec<Spanned<String>>,
+    #[serde(default)]
+    stopwords: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScan {
+    fail_on: Option<Severity>,
+    max_file_size: Option<u64>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+}
+
+/// A validated configuration.
+#[derive(Debug)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub path: Option<PathBuf>,
+    pub rules: RuleSet,
+    pub allowlist: Allowlist,
+    pub fail_on: Option<Severity>,
+    pub max_file_size: Option<u64>,
+    /// Globs excluded from the walk (allowlisted paths included).
+    pub exclude: Vec<String>,
+}
+
+/// Findings matching these are suppressed.
+#[derive(Debug, Default)]
+pub struct Allowlist {
+    pub paths: Option<GlobSet>,
+    pub regexes: Vec<Regex>,
+    /// Lowercase substrings of the secret.
+    pub stopwords: Vec<String>,
+}
+
+impl Config {
+    /// Defaults only: built-in rules, no allowlists.
+    pub fn defaults() -> Result<Config, Error> {
+        Ok(Config {
+            path: None,
+            rules: RuleSet::defaults()?,
+            allowlist: Allowlist::default(),
+            fail_on: None,
+            max_file_size: None,
+            exclude: Vec::new(),
+        })
+    }
+
+    /// Load `explicit` if given, else `<root>/.keyguard.toml` if it exists, else defaults.
+    pub fn discover(root: &Path, explicit: Option<&Path>) -> Result<Config, Error> {
+        match explicit {
+            Some(p) => Config::load(p),
+            None => {
+                let candidate = root.join(CONFIG_FILE);
+                if root.is_dir() && candidate.is_file() {
+                    Config::load(&candidate)
+                } else {
+                    Config::defaults()
+                }
+            }
+        }
+    }
+
+    pub fn load(path: &Path) -> Result<Config, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, &e))?;
+        Config::parse(path, &text)
+    }
+
+    pub fn parse(path: &Path, text: &str) -> Result<Config, Error> {
+        let name = path.display().to_string();
+        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::toml(&name, text, &e))?;
+        let at = |s: std::ops::Range<usize>, reason: String| Error::Config {
+            file: name.clone(),
+            reason,
+            src: Some(NamedSource::new(&name, text.to_string())),
+            span: Some(SourceSpan::from(s)),
+        };
+        let base = path.parent().unwrap_or(Path::new("."));
+
+        let mut rules: Vec<Rule> = if raw.rules.extend_default {
+            rules::load_defaults()?
+        } else {
+            Vec::new()
+        };
+        for f in &raw.rules.files {
+            let p = base.join(f.get_ref());
+            if !p.is_file() {
+                return Err(at(f.span(), format!("rule file `{}` not found", p.display())));
+            }
+            rules.extend(rules::load_rule_file(&p)?);
+        }
+        for spec in raw.rule {
+            rules.push(rules::compile(spec, &name)?);
+        }
+        for d in &raw.rules.disable {
+            if !rules.iter().any(|r| r.id() == d.get_ref()) {
+                return Err(at(d.span(), format!("unknown rule id `{}` in `disable`", d.get_ref())));
+            }
+        }
+        rules.retain(|r| !raw.rules.disable.iter().any(|d| d.get_ref() == r.id()));
+        let rules = RuleSet::build(rules)?;
+
+        let mut globs = GlobSetBuilder::new();
+        for p in &raw.allowlist.paths {
+            globs.add(Glob::new(p.get_ref()).map_err(|e| at(p.span(), format!("invalid glob: {e}")))?);
+        }
+        let regexes = raw
+            .allowlist
+            .regexes
+            .iter()
+            .map(|r| rules::build_regex(r.get_ref()).map_err(|e| at(r.span(), format!("invalid regex: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        for g in &raw.scan.exclude {
+            Glob::new(g.get_ref()).map_err(|e| at(g.span(), format!("invalid glob: {e}")))?;
+        }
+        let exclude = raw
+            .scan
+            .exclude
+            .iter()
+            .chain(&raw.allowlist.paths)
+            .map(|g| g.get_ref().clone())
+            .collect();
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            rules,
+            allowlist: Allowlist {
+                paths: if raw.allowlist.paths.is_empty() {
+                    None
+                } else {
+                    Some(globs.build().map_err(|e| Error::Config {
+                        file: name.clone(),
+                        reason: e.to_string(),
+                        src: None,
+                        span: None,
+                    })?)
+                },
+                regexes,
+                stopwords: raw
+                    .allowlist
+                    .stopwords
+                    .iter()
+                    .map(|s| s.to_lowercase())
+                    .collect(),
+            },
+            fail_on: raw.scan.fail_on,
+            max_file_size: raw.scan.max_file_size,
+            exclude,
+        })
+    }
+}

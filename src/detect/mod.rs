@@ -1,0 +1,199 @@
+//! The matcher: keyword prefilter (one Aho-Corasick automaton over every rule's keywords)
+//! → each triggered rule's regex, only in windows around its keyword hits → filters
+//! (placeholders, allow patterns, entropy, nearby companion, offline validators).
+
+pub mod placeholder;
+pub mod validate;
+
+use crate::rules::{Rule, RuleSet};
+
+/// A rule match inside one blob. Offsets are byte offsets into the blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    pub rule: u32,
+    /// The secret's span.
+    pub start: usize,
+    pub end: usize,
+    pub validated: Option<&'static str>,
+}
+
+/// Per-thread scratch space, reused across blobs so the no-hit path allocates nothing.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    hits: Vec<(u32, usize)>,
+}
+
+impl RuleSet {
+    /// Find every secret in `bytes`, appending to `out` (cleared first). Matches come out
+    /// sorted by position.
+    pub fn find(&self, bytes: &[u8], scratch: &mut Scratch, out: &mut Vec<Match>) {
+        out.clear();
+        let hits = &mut scratch.hits;
+        hits.clear();
+        for m in self.keywords.find_overlapping_iter(bytes) {
+            for &r in &self.keyword_rules[m.pattern().as_usize()] {
+                hits.push((r, m.start()));
+            }
+        }
+        if hits.is_empty() {
+            return;
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        let mut i = 0;
+        while i < hits.len() {
+            let rule_idx = hits[i].0;
+            let rule = &self.rules[rule_idx as usize];
+            let mut j = i;
+            while j < hits.len() && hits[j].0 == rule_idx {
+                j += 1;
+            }
+            // Merge the windows around this rule's hits, then run its regex in each.
+            let mut win: Option<(usize, usize)> = None;
+            for &(_, pos) in &hits[i..j] {
+                let (lo, hi) = window(bytes, pos, rule.window);
+                win = match win {
+                    Some((wlo, whi)) if lo <= whi => Some((wlo, whi.max(hi))),
+                    Some(w) => {
+                        run_rule(rule, rule_idx, bytes, w, out);
+                        Some((lo, hi))
+                    }
+                    None => Some((lo, hi)),
+                };
+            }
+            if let Some(w) = win {
+                run_rule(rule, rule_idx, bytes, w, out);
+            }
+            i = j;
+        }
+        out.sort_by_key(|m| (m.start, m.end, m.rule));
+        out.dedup_by(|a, b| a.rule == b.rule && a.start == b.start && a.end == b.end);
+        self.drop_generic_overlaps(out);
+    }
+
+    /// A `generic` rule's match is dropped where a specific rule matched the same bytes.
+    fn drop_generic_overlaps(&self, out: &mut Vec<Match>) {
+        let is_generic = |m: &Match| self.rules[m.rule as usize].generic;
+        if !out.iter().any(is_generic) || out.iter().all(is_generic) {
+            return;
+        }
+        let specific: Vec<(usize, usize)> = out
+            .iter()
+            .filter(|m| !is_generic(m))
+            .map(|m| (m.start, m.end))
+            .collect();
+        out.retain(|m| {
+            !is_generic(m) || !specific.iter().any(|&(s, e)| m.start < e && s < m.end)
+        });
+    }
+}
+
+/// `pos ± size`, widened to whole lines when the line ends are close, so a window edge never
+/// cuts a token in half.
+fn window(bytes: &[u8], pos: usize, size: usize) -> (usize, usize) {
+    let lo = pos.saturating_sub(size);
+    let hi = (pos + size).min(bytes.len());
+    const SLACK: usize = 256;
+    let lo = match memchr::memrchr(b'\n', &bytes[lo.saturating_sub(SLACK)..lo]) {
+        Some(p) => lo.saturating_sub(SLACK) + p + 1,
+        None => lo.saturating_sub(SLACK),
+    };
+    let end = (hi + SLACK).min(bytes.len());
+    let hi = match memchr::memchr(b'\n', &bytes[hi..end]) {
+        Some(p) => hi + p,
+        None => end,
+    };
+    (lo, hi)
+}
+
+fn run_rule(rule: &Rule, idx: u32, bytes: &[u8], (lo, hi): (usize, usize), out: &mut Vec<Match>) {
+    let hay = &bytes[lo..hi];
+    for caps in rule.regex.captures_iter(hay) {
+        let Some(g) = caps.get(rule.secret_group).or_else(|| caps.get(0)) else {
+            continue;
+        };
+        let whole = caps.get(0).expect("group 0 always matches");
+        let (start, end) = (lo + g.start(), lo + g.end());
+        if let Some(validated) = accept(rule, bytes, start, end, lo + whole.start(), lo + whole.end())
+        {
+            out.push(Match {
+                rule: idx,
+                start,
+                end,
+                validated,
+            });
+        }
+    }
+}
+
+/// The filters a raw regex match must pass. `Some(validated)` when it is a finding.
+fn accept(
+    rule: &Rule,
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    mstart: usize,
+    mend: usize,
+) -> Option<Option<&'static str>> {
+    let secret = &bytes[start..end];
+    if secret.is_empty() || placeholder::is_placeholder(secret) {
+        return None;
+    }
+    if rule.allow.iter().any(|a| a.is_match(secret)) {
+        return None;
+    }
+    if let Some(min) = rule.spec.entropy {
+        if shannon_entropy(secret) < min {
+            return None;
+        }
+    }
+    if let Some((re, within)) = &rule.nearby {
+        let lo = mstart.saturating_sub(*within);
+        let hi = (mend + within).min(bytes.len());
+        if !re.is_match(&bytes[lo..hi]) {
+            return None;
+        }
+    }
+    match rule.spec.validator {
+        Some(v) => v.check(secret).map(Some),
+        None => Some(None),
+    }
+}
+
+/// Shannon entropy in bits per byte.
+pub fn shannon_entropy(data: &[u8]) -> f64 {
+    if data.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in data {
+        counts[b as usize] += 1;
+    }
+    let n = data.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_bounds() {
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"abcd") - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn window_snaps_to_lines() {
+        let text = b"line one\nline two has the keyword here\nline three";
+        let (lo, hi) = window(text, 20, 4);
+        assert_eq!(&text[lo..hi], b"line two has the keyword here");
+    }
+}

@@ -1,0 +1,20 @@
+//! keyguard: a fast, Git-native secrets scanner and secret-policy linter.
+//!
+//! The library never prints: every job returns data (findings, counts, warnings) and the
+//! binary decides what to show. Stages follow the data flow in `DESIGN.md`:
+//! [`source`] → [`detect`] → [`finding`] → [`suppress`] → [`report`].
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod config;
+pub mod detect;
+pub mod error;
+pub mod finding;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+pub mod suppress;
+
+pub use error::Error;
+pub use finding::{Finding, Severity};
+pub use scan::{scan, ScanOptions, ScanReport, Target};

@@ -1,0 +1,170 @@
+//! The `keyguard` binary: parse arguments, call one library function per subcommand, print,
+//! and map the outcome to the exit code (0 clean, 1 blocking findings, 2 errors).
+
+mod cli;
+
+use clap::Parser;
+use cli::{Cli, Command, RulesCommand, ScanArgs};
+use keyguard::report::{self, Format};
+use keyguard::rules::{self, RuleSet};
+use keyguard::{Error, ScanOptions, Target};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            let _ = miette::set_hook(Box::new(|_| {
+                Box::new(miette::MietteHandlerOpts::new().terminal_links(false).build())
+            }));
+            eprintln!("{:?}", miette::Report::new(err));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &Error) -> bool {
+    matches!(err, Error::Io { reason, .. } if reason.contains("Broken pipe"))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Error> {
+    match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Rules(RulesCommand::List {
+            family,
+            config,
+            format,
+        }) => rules_list(family, config.as_deref(), format),
+        Command::Rules(RulesCommand::Check { files }) => rules_check(files),
+    }
+}
+
+fn scan(args: ScanArgs) -> Result<ExitCode, Error> {
+    let target = if args.path.as_os_str() == "-" {
+        Target::Stdin
+    } else {
+        Target::Path(args.path.clone())
+    };
+    let opts = ScanOptions {
+        target,
+        config: args.config.clone(),
+        exclude: args.exclude.clone(),
+        max_file_size: args.max_file_size,
+        follow_symlinks: args.follow_symlinks,
+        no_ignore: args.no_ignore,
+        threads: args.threads,
+        fail_on: args.fail_on,
+    };
+    let report = keyguard::scan(&opts)?;
+    if !args.quiet {
+        for w in &report.warnings {
+            eprintln!("warning: {}: {}", w.path, w.message);
+        }
+    }
+    let rendered = report::render(&report, args.format, args.show_secrets);
+    emit(&rendered, args.output.as_deref())?;
+    let summary_in_report = args.format == Format::Text && args.output.is_none();
+    if !args.quiet && !summary_in_report {
+        eprintln!("{}", report::text::summary(&report));
+    }
+    Ok(if report.blocking() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Print to stdout, or write `path` atomically (temp file in the same directory, then rename).
+fn emit(text: &str, path: Option<&Path>) -> Result<(), Error> {
+    match path {
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .map_err(|e| Error::io("<stdout>", &e))
+        }
+        Some(p) => keyguard::report::write_atomic(p, text.as_bytes()),
+    }
+}
+
+fn rules_list(family: Option<String>, config: Option<&Path>, format: Format) -> Result<ExitCode, Error> {
+    let set = match config {
+        Some(c) => keyguard::config::Config::load(c)?.rules,
+        None => RuleSet::defaults()?,
+    };
+    let rules: Vec<_> = set
+        .rules
+        .iter()
+        .filter(|r| family.as_ref().is_none_or(|f| r.spec.family.eq_ignore_ascii_case(f)))
+        .collect();
+    let mut out = String::new();
+    if format == Format::Json {
+        let v: Vec<_> = rules
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "id": r.spec.id, "name": r.spec.name, "family": r.spec.family,
+                    "severity": r.spec.severity, "confidence": r.spec.confidence,
+                    "keywords": r.spec.keywords, "validator": r.spec.validator.map(|v| format!("{v:?}")),
+                    "source": r.source,
+                })
+            })
+            .collect();
+        out = serde_json::to_string_pretty(&v).expect("json") + "\n";
+    } else {
+        let w = rules.iter().map(|r| r.spec.id.len()).max().unwrap_or(2);
+        let fw = rules.iter().map(|r| r.spec.family.len()).max().unwrap_or(6);
+        for r in &rules {
+            out.push_str(&format!(
+                "{:w$}  {:fw$}  {:8}  {}\n",
+                r.spec.id, r.spec.family, r.spec.severity.as_str(), r.spec.name
+            ));
+        }
+        out.push_str(&format!("{} rules\n", rules.len()));
+    }
+    emit(&out, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn rules_check(files: Vec<std::path::PathBuf>) -> Result<ExitCode, Error> {
+    let rules = if files.is_empty() {
+        rules::load_defaults()?
+    } else {
+        let mut all = Vec::new();
+        for f in &files {
+            all.extend(rules::load_rule_file(f)?);
+        }
+        all
+    };
+    let n = rules.len();
+    let problems = rules::check_rules(rules);
+    let mut out = String::new();
+    for p in &problems {
+        out.push_str(&format!("{}: rule `{}`: {}\n", p.file, p.rule, p.problem));
+    }
+    if problems.is_empty() {
+        out.push_str(&format!("{n} rules checked, all examples behave\n"));
+        emit(&out, None)?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        out.push_str(&format!("{n} rules checked, {} problems\n", problems.len()));
+        emit(&out, None)?;
+        Ok(ExitCode::from(1))
+    }
+}

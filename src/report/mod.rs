@@ -1,0 +1,62 @@
+//! Reports: one file per output format, all reading the same [`ScanReport`].
+
+pub mod json;
+pub mod sarif;
+pub mod text;
+
+use crate::scan::ScanReport;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable diagnostics with a summary line.
+    Text,
+    /// keyguard's JSON report (schema in docs/json-report.md).
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning and other SARIF readers.
+    Sarif,
+}
+
+/// Render `report`; secrets are redacted unless `show_secrets`.
+pub fn render(report: &ScanReport, format: Format, show_secrets: bool) -> String {
+    match format {
+        Format::Text => text::render(report, show_secrets),
+        Format::Json => json::render(report, show_secrets),
+        Format::Sarif => sarif::render(report, show_secrets),
+    }
+}
+
+/// `1.2 MB`-style sizes for people.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// Write `bytes` to `path` atomically: a temporary file beside it, then a rename, so a
+/// reader never sees half a report and a failed write never destroys the old one.
+pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::Error> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.keyguard-tmp-{}", std::process::id()));
+    let result = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|_| f.sync_all()))
+        .and_then(|_| std::fs::rename(&tmp, path));
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(crate::Error::io(path, &e));
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+pub fn render(_r: &crate::scan::ScanReport, _s: bool) -> String { String::new() }

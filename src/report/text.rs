@@ -1,0 +1,103 @@
+//! Readable terminal diagnostics: one block per finding, then a summary line.
+
+use super::human_bytes;
+use crate::finding::Severity;
+use crate::scan::{ScanReport, Stats};
+use std::fmt::Write;
+
+pub fn render(report: &ScanReport, show: bool) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let l = &f.location;
+        let validated = f
+            .validated
+            .map(|v| format!(" · validated ({v})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{}:{}:{}: {} [{}] {}{}",
+            l.path, l.line, l.column, f.severity, f.rule_id, f.rule_name, validated
+        );
+        let _ = writeln!(out, "    │ {}", f.snippet(show));
+        let _ = writeln!(
+            out,
+            "    secret {} · fingerprint {}",
+            f.shown_secret(show),
+            f.fingerprint
+        );
+    }
+    out.push_str(&summary(report));
+    out.push('\n');
+    out
+}
+
+/// One line: counts by severity, what was scanned, skipped and suppressed, and the time.
+pub fn summary(report: &ScanReport) -> String {
+    let n = report.findings.len();
+    let mut s = if n == 0 {
+        "keyguard: no secrets found".to_string()
+    } else {
+        let by: Vec<String> = Severity::ALL
+            .iter()
+            .rev()
+            .filter_map(|sev| {
+                let c = report.findings.iter().filter(|f| f.severity == *sev).count();
+                (c > 0).then(|| format!("{c} {sev}"))
+            })
+            .collect();
+        format!(
+            "keyguard: {n} finding{} ({}), {} at or above {}",
+            plural(n),
+            by.join(", "),
+            report.blocking(),
+            report.fail_on
+        )
+    };
+    let st: &Stats = &report.stats;
+    let _ = write!(
+        s,
+        " · scanned {} file{}, {} in {:.2}s with {} rules",
+        st.files_scanned,
+        plural(st.files_scanned),
+        human_bytes(st.bytes_scanned),
+        st.elapsed.as_secs_f64(),
+        st.rules
+    );
+    let skipped: usize = st.skipped.values().sum();
+    if skipped > 0 {
+        let parts: Vec<String> = st
+            .skipped
+            .iter()
+            .map(|(k, v)| {
+                let why = match k {
+                    crate::source::SkipReason::Binary => "binary".to_string(),
+                    crate::source::SkipReason::TooLarge => "over --max-file-size".to_string(),
+                    crate::source::SkipReason::Unreadable => "unreadable".to_string(),
+                };
+                format!("{v} {why}")
+            })
+            .collect();
+        let _ = write!(s, " · skipped {skipped} ({})", parts.join(", "));
+    }
+    let suppressed: usize = st.suppressed.values().sum();
+    if suppressed > 0 {
+        let _ = write!(s, " · {suppressed} suppressed");
+    }
+    if !report.warnings.is_empty() {
+        let _ = write!(
+            s,
+            " · {} warning{}",
+            report.warnings.len(),
+            plural(report.warnings.len())
+        );
+    }
+    s
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

@@ -1,0 +1,366 @@
+//! The `scan` job: source → detect → findings → suppress, with counts of everything that
+//! was scanned, skipped or suppressed.
+
+use crate::config::Config;
+use crate::detect::{Match, Scratch};
+use crate::error::Error;
+use crate::finding::{fingerprint, secret_hash, Finding, Location, Severity};
+use crate::rules::RuleSet;
+use crate::source::{fs, Blob, SkipReason};
+use crate::suppress::{self, Suppression};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Default `--max-file-size`: 10 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// What to scan.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Path(PathBuf),
+    Stdin,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub target: Target,
+    /// `--config FILE`; otherwise `.keyguard.toml` at the scan root is used if present.
+    pub config: Option<PathBuf>,
+    pub exclude: Vec<String>,
+    pub max_file_size: Option<u64>,
+    pub follow_symlinks: bool,
+    pub no_ignore: bool,
+    /// 0 = one per core.
+    pub threads: usize,
+    pub fail_on: Option<Severity>,
+}
+
+impl ScanOptions {
+    pub fn new(target: Target) -> ScanOptions {
+        ScanOptions {
+            target,
+            config: None,
+            exclude: Vec::new(),
+            max_file_size: None,
+            follow_symlinks: false,
+            no_ignore: false,
+            threads: 0,
+            fail_on: None,
+        }
+    }
+}
+
+/// A problem that did not stop the scan.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Warning {
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub files_scanned: usize,
+    pub bytes_scanned: u64,
+    pub skipped: BTreeMap<SkipReason, usize>,
+    pub suppressed: BTreeMap<Suppression, usize>,
+    #[serde(serialize_with = "secs")]
+    pub elapsed: Duration,
+    pub rules: usize,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+}
+
+/// Everything a report needs.
+#[derive(Debug)]
+pub struct ScanReport {
+    /// What was scanned, as the user named it.
+    pub root: String,
+    /// Sorted by (path, line, column, rule).
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+    pub warnings: Vec<Warning>,
+    pub fail_on: Severity,
+    pub rules: RuleSet,
+    /// SARIF `automationDetails.id` category: `working-tree/`, later `history/`, `policy/`.
+    pub category: &'static str,
+}
+
+impl ScanReport {
+    /// Findings at or above the failing severity.
+    pub fn blocking(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity >= self.fail_on)
+            .count()
+    }
+}
+
+/// Run a scan.
+pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
+    let started = Instant::now();
+    let (root_dir, root_display) = match &opts.target {
+        Target::Path(p) => (p.clone(), p.display().to_string()),
+        Target::Stdin => (PathBuf::from("."), "-".to_string()),
+    };
+    let config = Config::discover(&root_dir, opts.config.as_deref())?;
+    let max = opts
+        .max_file_size
+        .or(config.max_file_size)
+        .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+    let fail_on = opts.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
+    let mut stats = Stats {
+        rules: config.rules.rules.len(),
+        ..Stats::default()
+    };
+    let mut warnings = Vec::new();
+    let mut findings = Vec::new();
+
+    match &opts.target {
+        Target::Stdin => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::io("-", &e))?;
+            let blob = Blob {
+                path: "-".into(),
+                bytes,
+            };
+            stats.files_scanned = 1;
+            stats.bytes_scanned = blob.bytes.len() as u64;
+            let mut out = Vec::new();
+            let mut scratch = Scratch::default();
+            let (f, s) = scan_blob(&config, &blob, &mut scratch, &mut out);
+            findings = f;
+            merge(&mut stats.suppressed, s);
+        }
+        Target::Path(root) => {
+            let mut exclude = opts.exclude.clone();
+            exclude.extend(config.exclude.iter().cloned());
+            let threads = if opts.threads == 0 {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            } else {
+                opts.threads
+            };
+            let walk_opts = fs::WalkOptions {
+                root: root.clone(),
+                exclude,
+                follow_symlinks: opts.follow_symlinks,
+                no_ignore: opts.no_ignore,
+                threads,
+            };
+            let (entries, problems) = fs::walk(&walk_opts)?;
+            warnings.extend(problems.into_iter().map(|p| Warning {
+                path: p.path,
+                message: p.message,
+            }));
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+            let per_file: Vec<FileResult> = pool.install(|| {
+                entries
+                    .par_iter()
+                    .map_init(
+                        || (Scratch::default(), Vec::new()),
+                        |(scratch, out), entry| match fs::read(entry, max) {
+                            Ok(blob) => {
+                                let (f, s) = scan_blob(&config, &blob, scratch, out);
+                                FileResult::Scanned(blob.bytes.len() as u64, f, s)
+                            }
+                            Err((reason, msg)) => FileResult::Skipped(entry.rel.clone(), reason, msg),
+                        },
+                    )
+                    .collect()
+            });
+            for r in per_file {
+                match r {
+                    FileResult::Scanned(n, f, s) => {
+                        stats.files_scanned += 1;
+                        stats.bytes_scanned += n;
+                        findings.extend(f);
+                        merge(&mut stats.suppressed, s);
+                    }
+                    FileResult::Skipped(path, reason, msg) => {
+                        *stats.skipped.entry(reason).or_default() += 1;
+                        if let Some(message) = msg {
+                            warnings.push(Warning { path, message });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    warnings.sort();
+    stats.elapsed = started.elapsed();
+    Ok(ScanReport {
+        root: root_display,
+        findings,
+        stats,
+        warnings,
+        fail_on,
+        rules: config.rules,
+        category: "working-tree/",
+    })
+}
+
+enum FileResult {
+    Scanned(u64, Vec<Finding>, BTreeMap<Suppression, usize>),
+    Skipped(String, SkipReason, Option<String>),
+}
+
+fn merge(into: &mut BTreeMap<Suppression, usize>, from: BTreeMap<Suppression, usize>) {
+    for (k, v) in from {
+        *into.entry(k).or_default() += v;
+    }
+}
+
+/// Detect secrets in one blob and turn the matches into findings, applying inline and
+/// allowlist suppressions. `out` is scratch space for matches.
+pub fn scan_blob(
+    config: &Config,
+    blob: &Blob,
+    scratch: &mut Scratch,
+    out: &mut Vec<Match>,
+) -> (Vec<Finding>, BTreeMap<Suppression, usize>) {
+    config.rules.find(&blob.bytes, scratch, out);
+    let mut findings = Vec::new();
+    let mut suppressed = BTreeMap::new();
+    if out.is_empty() {
+        return (findings, suppressed);
+    }
+    let mut lines = LineIndex::new(&blob.bytes);
+    for m in out.iter() {
+        let (line, line_start, line_end, prev) = lines.locate(m.start);
+        if suppress::inline_allowed(&blob.bytes[line_start..line_end], prev.map(|(s, e)| &blob.bytes[s..e])) {
+            *suppressed.entry(Suppression::Inline).or_default() += 1;
+            continue;
+        }
+        let f = make_finding(&config.rules, blob, m, &mut lines, line, line_start, line_end);
+        if let Some(why) = suppress::allowlisted(&config.allowlist, &f) {
+            *suppressed.entry(why).or_default() += 1;
+            continue;
+        }
+        findings.push(f);
+    }
+    (findings, suppressed)
+}
+
+fn make_finding(
+    rules: &RuleSet,
+    blob: &Blob,
+    m: &Match,
+    lines: &mut LineIndex,
+    line: usize,
+    line_start: usize,
+    line_end: usize,
+) -> Finding {
+    let rule = &rules.rules[m.rule as usize];
+    let bytes = &blob.bytes;
+    let column = char_count(&bytes[line_start..m.start]) + 1;
+    let (end_line, end_start, _, _) = lines.locate(m.end.saturating_sub(1).max(m.start));
+    let end_column = char_count(&bytes[end_start..m.end]) + 1;
+    let secret = String::from_utf8_lossy(&bytes[m.start..m.end]).into_owned();
+    let hash = secret_hash(&secret);
+    Finding {
+        rule_id: rule.spec.id.clone(),
+        rule_name: rule.spec.name.clone(),
+        family: rule.spec.family.clone(),
+        severity: rule.spec.severity,
+        confidence: rule.spec.confidence,
+        location: Location {
+            path: blob.path.clone(),
+            line,
+            column,
+            end_line,
+            end_column,
+        },
+        fingerprint: fingerprint(&rule.spec.id, &blob.path, &hash),
+        secret_hash: hash,
+        line_text: String::from_utf8_lossy(&bytes[line_start..line_end]).into_owned(),
+        validated: m.validated,
+        secret,
+    }
+}
+
+/// Number of UTF-8 characters (invalid bytes count one each).
+fn char_count(b: &[u8]) -> usize {
+    b.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
+}
+
+/// Line numbers computed lazily, only for blobs with matches; offsets are queried in
+/// increasing order mostly, so the scan resumes where it stopped.
+struct LineIndex<'a> {
+    bytes: &'a [u8],
+    /// Start offsets of lines seen so far (line 1 starts at 0).
+    starts: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        LineIndex {
+            bytes,
+            starts: vec![0],
+        }
+    }
+
+    /// (1-based line, line start, line end excluding `\n`/`\r\n`, previous line span).
+    #[allow(clippy::type_complexity)]
+    fn locate(&mut self, off: usize) -> (usize, usize, usize, Option<(usize, usize)>) {
+        // Extend the known line starts just past `off`.
+        loop {
+            let last = *self.starts.last().expect("line 1 is always known");
+            if last > off {
+                break;
+            }
+            match memchr::memchr(b'\n', &self.bytes[last..]) {
+                Some(p) => self.starts.push(last + p + 1),
+                None => break,
+            }
+        }
+        let idx = match self.starts.binary_search(&off) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let start = self.starts[idx];
+        let end = self.line_end(start);
+        let prev = (idx > 0).then(|| {
+            let s = self.starts[idx - 1];
+            (s, self.line_end(s))
+        });
+        (idx + 1, start, end, prev)
+    }
+
+    fn line_end(&self, start: usize) -> usize {
+        let mut end = memchr::memchr(b'\n', &self.bytes[start..]).map_or(self.bytes.len(), |p| start + p);
+        if end > start && self.bytes[end - 1] == b'\r' {
+            end -= 1;
+        }
+        end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LineIndex;
+
+    #[test]
+    fn line_index_finds_lines() {
+        let text = b"one\ntwo\r\nthree\n";
+        let mut li = LineIndex::new(text);
+        assert_eq!(li.locate(0).0, 1);
+        assert_eq!(li.locate(5).0, 2);
+        let (line, s, e, prev) = li.locate(10);
+        assert_eq!((line, &text[s..e]), (3, &b"three"[..]));
+        assert_eq!(prev.map(|(s, e)| &text[s..e]), Some(&b"two"[..]));
+        // Out of order queries work too.
+        assert_eq!(li.locate(4).0, 2);
+        assert_eq!(li.locate(3).0, 1);
+    }
+}
