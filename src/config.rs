@@ -6,7 +6,6 @@ use crate::error::Error;
 use crate::finding::Severity;
 use crate::rules::{self, Rule, RuleSet, RuleSpec};
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use miette::{NamedSource, SourceSpan};
 use regex::bytes::Regex;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -84,6 +83,9 @@ pub struct Config {
     pub max_file_size: Option<u64>,
     /// Globs excluded from the walk (allowlisted paths included).
     pub exclude: Vec<String>,
+    /// The configuration file and the rule files it names: never scanned themselves, as
+    /// their rule examples are secret-shaped by design.
+    pub own_files: Vec<PathBuf>,
 }
 
 /// Findings matching these are suppressed.
@@ -105,6 +107,7 @@ impl Config {
             fail_on: None,
             max_file_size: None,
             exclude: Vec::new(),
+            own_files: Vec::new(),
         })
     }
 
@@ -131,11 +134,8 @@ impl Config {
     pub fn parse(path: &Path, text: &str) -> Result<Config, Error> {
         let name = path.display().to_string();
         let raw: RawConfig = toml::from_str(text).map_err(|e| Error::toml(&name, text, &e))?;
-        let at = |s: std::ops::Range<usize>, reason: String| Error::Config {
-            file: name.clone(),
-            reason,
-            src: Some(NamedSource::new(&name, text.to_string())),
-            span: Some(SourceSpan::from(s)),
+        let at = |s: std::ops::Range<usize>, reason: String| {
+            Error::config(&name, reason, Some(text), Some(s))
         };
         let base = path.parent().unwrap_or(Path::new("."));
 
@@ -144,10 +144,15 @@ impl Config {
         } else {
             Vec::new()
         };
+        let mut own_files = vec![path.to_path_buf()];
         for f in &raw.rules.files {
             let p = base.join(f.get_ref());
+            own_files.push(p.clone());
             if !p.is_file() {
-                return Err(at(f.span(), format!("rule file `{}` not found", p.display())));
+                return Err(at(
+                    f.span(),
+                    format!("rule file `{}` not found", p.display()),
+                ));
             }
             rules.extend(rules::load_rule_file(&p)?);
         }
@@ -156,7 +161,10 @@ impl Config {
         }
         for d in &raw.rules.disable {
             if !rules.iter().any(|r| r.id() == d.get_ref()) {
-                return Err(at(d.span(), format!("unknown rule id `{}` in `disable`", d.get_ref())));
+                return Err(at(
+                    d.span(),
+                    format!("unknown rule id `{}` in `disable`", d.get_ref()),
+                ));
             }
         }
         rules.retain(|r| !raw.rules.disable.iter().any(|d| d.get_ref() == r.id()));
@@ -164,13 +172,18 @@ impl Config {
 
         let mut globs = GlobSetBuilder::new();
         for p in &raw.allowlist.paths {
-            globs.add(Glob::new(p.get_ref()).map_err(|e| at(p.span(), format!("invalid glob: {e}")))?);
+            globs.add(
+                Glob::new(p.get_ref()).map_err(|e| at(p.span(), format!("invalid glob: {e}")))?,
+            );
         }
         let regexes = raw
             .allowlist
             .regexes
             .iter()
-            .map(|r| rules::build_regex(r.get_ref()).map_err(|e| at(r.span(), format!("invalid regex: {e}"))))
+            .map(|r| {
+                rules::build_regex(r.get_ref())
+                    .map_err(|e| at(r.span(), format!("invalid regex: {e}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         for g in &raw.scan.exclude {
             Glob::new(g.get_ref()).map_err(|e| at(g.span(), format!("invalid glob: {e}")))?;
@@ -189,12 +202,11 @@ impl Config {
                 paths: if raw.allowlist.paths.is_empty() {
                     None
                 } else {
-                    Some(globs.build().map_err(|e| Error::Config {
-                        file: name.clone(),
-                        reason: e.to_string(),
-                        src: None,
-                        span: None,
-                    })?)
+                    Some(
+                        globs
+                            .build()
+                            .map_err(|e| Error::config(&name, e.to_string(), None, None))?,
+                    )
                 },
                 regexes,
                 stopwords: raw
@@ -207,6 +219,7 @@ impl Config {
             fail_on: raw.scan.fail_on,
             max_file_size: raw.scan.max_file_size,
             exclude,
+            own_files,
         })
     }
 }

@@ -63,7 +63,9 @@ impl std::str::FromStr for Severity {
         Severity::ALL
             .into_iter()
             .find(|sev| sev.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown severity `{s}` (expected info, low, medium, high or critical)"))
+            .ok_or_else(|| {
+                format!("unknown severity `{s}` (expected info, low, medium, high or critical)")
+            })
     }
 }
 
@@ -226,7 +228,10 @@ mod tests {
         assert_eq!(redact("ghp_abcdefghijklmnop"), "ghp_…");
         assert_eq!(redact("short"), "…");
         let line = r#"token = "ghp_abcdefghijklmnop""#;
-        assert_eq!(redact_in(line, "ghp_abcdefghijklmnop"), r#"token = "ghp_…""#);
+        assert_eq!(
+            redact_in(line, "ghp_abcdefghijklmnop"),
+            r#"token = "ghp_…""#
+        );
     }
 
     #[test]
@@ -236,7 +241,10 @@ mod tests {
         assert_eq!(a, fingerprint("r", "a.txt", &h));
         assert_ne!(a, fingerprint("r", "b.txt", &h));
         assert_ne!(a, fingerprint("q", "a.txt", &h));
-        assert_ne!(a, fingerprint("r", "a.txt", &secret_hash("other-value-1234")));
+        assert_ne!(
+            a,
+            fingerprint("r", "a.txt", &secret_hash("other-value-1234"))
+        );
     }
 
     #[test]

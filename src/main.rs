@@ -31,7 +31,11 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             let _ = miette::set_hook(Box::new(|_| {
-                Box::new(miette::MietteHandlerOpts::new().terminal_links(false).build())
+                Box::new(
+                    miette::MietteHandlerOpts::new()
+                        .terminal_links(false)
+                        .build(),
+                )
             }));
             eprintln!("{:?}", miette::Report::new(err));
             ExitCode::from(2)
@@ -103,7 +107,11 @@ fn emit(text: &str, path: Option<&Path>) -> Result<(), Error> {
     }
 }
 
-fn rules_list(family: Option<String>, config: Option<&Path>, format: Format) -> Result<ExitCode, Error> {
+fn rules_list(
+    family: Option<String>,
+    config: Option<&Path>,
+    format: Format,
+) -> Result<ExitCode, Error> {
     let set = match config {
         Some(c) => keyguard::config::Config::load(c)?.rules,
         None => RuleSet::defaults()?,
@@ -111,7 +119,11 @@ fn rules_list(family: Option<String>, config: Option<&Path>, format: Format) -> 
     let rules: Vec<_> = set
         .rules
         .iter()
-        .filter(|r| family.as_ref().is_none_or(|f| r.spec.family.eq_ignore_ascii_case(f)))
+        .filter(|r| {
+            family
+                .as_ref()
+                .is_none_or(|f| r.spec.family.eq_ignore_ascii_case(f))
+        })
         .collect();
     let mut out = String::new();
     if format == Format::Json {
@@ -133,7 +145,10 @@ fn rules_list(family: Option<String>, config: Option<&Path>, format: Format) -> 
         for r in &rules {
             out.push_str(&format!(
                 "{:w$}  {:fw$}  {:8}  {}\n",
-                r.spec.id, r.spec.family, r.spec.severity.as_str(), r.spec.name
+                r.spec.id,
+                r.spec.family,
+                r.spec.severity.as_str(),
+                r.spec.name
             ));
         }
         out.push_str(&format!("{} rules\n", rules.len()));

@@ -142,6 +142,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
         Target::Path(root) => {
             let mut exclude = opts.exclude.clone();
             exclude.extend(config.exclude.iter().cloned());
+            exclude.extend(own_files_under(root, &config));
             let threads = if opts.threads == 0 {
                 std::thread::available_parallelism().map_or(1, |n| n.get())
             } else {
@@ -173,7 +174,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                                 let (f, s) = scan_blob(&config, &blob, scratch, out);
                                 FileResult::Scanned(blob.bytes.len() as u64, f, s)
                             }
-                            Err((reason, msg)) => FileResult::Skipped(entry.rel.clone(), reason, msg),
+                            Err((reason, msg)) => {
+                                FileResult::Skipped(entry.rel.clone(), reason, msg)
+                            }
                         },
                     )
                     .collect()
@@ -210,6 +213,23 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
     })
 }
 
+/// Anchored excludes for the configuration and rule files that live inside the scan root.
+fn own_files_under(root: &std::path::Path, config: &Config) -> Vec<String> {
+    let Ok(root) = root.canonicalize() else {
+        return Vec::new();
+    };
+    config
+        .own_files
+        .iter()
+        .filter_map(|f| f.canonicalize().ok())
+        .filter_map(|f| {
+            f.strip_prefix(&root)
+                .ok()
+                .map(|r| format!("/{}", fs::relative(&root, &root.join(r))))
+        })
+        .collect()
+}
+
 enum FileResult {
     Scanned(u64, Vec<Finding>, BTreeMap<Suppression, usize>),
     Skipped(String, SkipReason, Option<String>),
@@ -238,11 +258,22 @@ pub fn scan_blob(
     let mut lines = LineIndex::new(&blob.bytes);
     for m in out.iter() {
         let (line, line_start, line_end, prev) = lines.locate(m.start);
-        if suppress::inline_allowed(&blob.bytes[line_start..line_end], prev.map(|(s, e)| &blob.bytes[s..e])) {
+        if suppress::inline_allowed(
+            &blob.bytes[line_start..line_end],
+            prev.map(|(s, e)| &blob.bytes[s..e]),
+        ) {
             *suppressed.entry(Suppression::Inline).or_default() += 1;
             continue;
         }
-        let f = make_finding(&config.rules, blob, m, &mut lines, line, line_start, line_end);
+        let f = make_finding(
+            &config.rules,
+            blob,
+            m,
+            &mut lines,
+            line,
+            line_start,
+            line_end,
+        );
         if let Some(why) = suppress::allowlisted(&config.allowlist, &f) {
             *suppressed.entry(why).or_default() += 1;
             continue;
@@ -338,7 +369,8 @@ impl<'a> LineIndex<'a> {
     }
 
     fn line_end(&self, start: usize) -> usize {
-        let mut end = memchr::memchr(b'\n', &self.bytes[start..]).map_or(self.bytes.len(), |p| start + p);
+        let mut end =
+            memchr::memchr(b'\n', &self.bytes[start..]).map_or(self.bytes.len(), |p| start + p);
         if end > start && self.bytes[end - 1] == b'\r' {
             end -= 1;
         }

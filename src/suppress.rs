@@ -6,7 +6,11 @@ use crate::finding::Finding;
 
 /// Markers that allow a finding on their own line. `gitleaks:allow` and detect-secrets'
 /// `pragma: allowlist secret` are honoured so teams can migrate without touching code.
-const SAME_LINE: &[&str] = &["keyguard:allow", "gitleaks:allow", "pragma: allowlist secret"];
+const SAME_LINE: &[&str] = &[
+    "keyguard:allow",
+    "gitleaks:allow",
+    "pragma: allowlist secret",
+];
 /// detect-secrets' marker for the line below.
 const NEXT_LINE: &str = "pragma: allowlist nextline secret";
 
@@ -28,10 +32,18 @@ pub fn inline_allowed(line: &[u8], previous_line: Option<&[u8]>) -> bool {
 
 /// The allowlist entry that suppresses `f`, if any.
 pub fn allowlisted(allow: &Allowlist, f: &Finding) -> Option<Suppression> {
-    if allow.paths.as_ref().is_some_and(|g| g.is_match(&f.location.path)) {
+    if allow
+        .paths
+        .as_ref()
+        .is_some_and(|g| g.is_match(&f.location.path))
+    {
         return Some(Suppression::AllowlistPath);
     }
-    if allow.regexes.iter().any(|r| r.is_match(f.secret.as_bytes())) {
+    if allow
+        .regexes
+        .iter()
+        .any(|r| r.is_match(f.secret.as_bytes()))
+    {
         return Some(Suppression::AllowlistRegex);
     }
     if !allow.stopwords.is_empty() {
@@ -51,8 +63,14 @@ mod tests {
     fn inline_markers() {
         assert!(inline_allowed(b"key = 'abc' # keyguard:allow", None));
         assert!(inline_allowed(b"key = 'abc' // gitleaks:allow", None));
-        assert!(inline_allowed(b"key = 'abc'  # pragma: allowlist secret", None));
-        assert!(inline_allowed(b"key = 'abc'", Some(b"# pragma: allowlist nextline secret")));
+        assert!(inline_allowed(
+            b"key = 'abc'  # pragma: allowlist secret",
+            None
+        ));
+        assert!(inline_allowed(
+            b"key = 'abc'",
+            Some(b"# pragma: allowlist nextline secret")
+        ));
         assert!(!inline_allowed(b"key = 'abc'", Some(b"# keyguard:allow")));
     }
 }

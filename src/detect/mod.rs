@@ -82,9 +82,7 @@ impl RuleSet {
             .filter(|m| !is_generic(m))
             .map(|m| (m.start, m.end))
             .collect();
-        out.retain(|m| {
-            !is_generic(m) || !specific.iter().any(|&(s, e)| m.start < e && s < m.end)
-        });
+        out.retain(|m| !is_generic(m) || !specific.iter().any(|&(s, e)| m.start < e && s < m.end));
     }
 }
 
@@ -114,8 +112,14 @@ fn run_rule(rule: &Rule, idx: u32, bytes: &[u8], (lo, hi): (usize, usize), out: 
         };
         let whole = caps.get(0).expect("group 0 always matches");
         let (start, end) = (lo + g.start(), lo + g.end());
-        if let Some(validated) = accept(rule, bytes, start, end, lo + whole.start(), lo + whole.end())
-        {
+        if let Some(validated) = accept(
+            rule,
+            bytes,
+            start,
+            end,
+            lo + whole.start(),
+            lo + whole.end(),
+        ) {
             out.push(Match {
                 rule: idx,
                 start,

@@ -23,7 +23,7 @@ const MARKERS: &[&[u8]] = &[
     b"xxxxx",
     b"*****",
     b"#####",
-    b"....",
+    b"...",
     "\u{2026}".as_bytes(),
     b"0123456789",
     b"123456789",
@@ -35,8 +35,8 @@ const MARKERS: &[&[u8]] = &[
     b"os.environ",
     b"process.env",
     b"getenv",
-    b"env[",
-    b"env.",
+    b"...",
+    b"...",
     b"secrets.",
     b"vault:",
     b"op://",
@@ -79,7 +79,9 @@ fn longest_run(s: &[u8]) -> usize {
 
 fn distinct(s: &[u8]) -> usize {
     let mut seen = [false; 256];
-    s.iter().filter(|&&b| !std::mem::replace(&mut seen[b as usize], true)).count()
+    s.iter()
+        .filter(|&&b| !std::mem::replace(&mut seen[b as usize], true))
+        .count()
 }
 
 #[cfg(test)]

@@ -39,9 +39,7 @@ impl Validator {
             Validator::Jwt => jwt_ok(secret),
             Validator::Pem => pem_body(secret).is_some_and(|b| b.len() >= 64),
             Validator::OpensshUnencrypted => openssh_cipher(secret).as_deref() == Some("none"),
-            Validator::OpensshEncrypted => {
-                openssh_cipher(secret).is_some_and(|c| c != "none")
-            }
+            Validator::OpensshEncrypted => openssh_cipher(secret).is_some_and(|c| c != "none"),
             Validator::Base64 => decode_b64(secret).is_some(),
         };
         ok.then_some(match self {
@@ -161,7 +159,10 @@ mod tests {
     #[test]
     fn github_checksum_accepts_generated_and_rejects_altered() {
         let t = github_token("ghp_", "R4nd0mB0dyOfThirtyCharsXyZ0123");
-        assert_eq!(Validator::GithubChecksum.check(t.as_bytes()), Some("checksum"));
+        assert_eq!(
+            Validator::GithubChecksum.check(t.as_bytes()),
+            Some("checksum")
+        );
         let mut bad = t.into_bytes();
         bad[5] = if bad[5] == b'a' { b'b' } else { b'a' };
         assert_eq!(Validator::GithubChecksum.check(&bad), None);

@@ -85,7 +85,11 @@ pub fn render(report: &ScanReport, show: bool) -> String {
             version: env!("CARGO_PKG_VERSION"),
         },
         root: &report.root,
-        findings: report.findings.iter().map(|f| JsonFinding::new(f, show)).collect(),
+        findings: report
+            .findings
+            .iter()
+            .map(|f| JsonFinding::new(f, show))
+            .collect(),
         summary: Summary {
             findings: report.findings.len(),
             blocking: report.blocking(),

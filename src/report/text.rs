@@ -41,7 +41,11 @@ pub fn summary(report: &ScanReport) -> String {
             .iter()
             .rev()
             .filter_map(|sev| {
-                let c = report.findings.iter().filter(|f| f.severity == *sev).count();
+                let c = report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == *sev)
+                    .count();
                 (c > 0).then(|| format!("{c} {sev}"))
             })
             .collect();

@@ -214,8 +214,7 @@ pub fn load_rule_file(path: &Path) -> Result<Vec<Rule>, Error> {
 
 /// Parse and compile rule-file text; `source` names the file in errors.
 pub fn parse_rule_file(source: &str, text: &str) -> Result<Vec<Rule>, Error> {
-    let file: RuleFile =
-        toml::from_str(text).map_err(|e| Error::toml(source, text, &e))?;
+    let file: RuleFile = toml::from_str(text).map_err(|e| Error::toml(source, text, &e))?;
     file.rule
         .into_iter()
         .map(|spec| compile(spec, source))
@@ -267,7 +266,9 @@ pub fn compile(spec: RuleSpec, source: &str) -> Result<Rule, Error> {
     };
     if let Some(e) = spec.entropy {
         if !(0.0..=8.0).contains(&e) {
-            return Err(fail(format!("entropy {e} is outside 0.0..=8.0 bits per byte")));
+            return Err(fail(format!(
+                "entropy {e} is outside 0.0..=8.0 bits per byte"
+            )));
         }
     }
     let window = spec.window.unwrap_or(DEFAULT_WINDOW);

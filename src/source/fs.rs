@@ -45,7 +45,8 @@ pub fn walk(opts: &WalkOptions) -> Result<(Vec<FileEntry>, Vec<WalkProblem>), Er
     }
     let mut ov = OverrideBuilder::new(root);
     for g in &opts.exclude {
-        ov.add(&format!("!{g}")).map_err(|e| Error::Usage(format!("invalid exclude glob `{g}`: {e}")))?;
+        ov.add(&format!("!{g}"))
+            .map_err(|e| Error::Usage(format!("invalid exclude glob `{g}`: {e}")))?;
     }
     let overrides = ov
         .build()
@@ -114,7 +115,9 @@ fn walk_problem(root: &Path, err: &ignore::Error) -> WalkProblem {
                 ),
             },
             other => WalkProblem {
-                path: path.map(|p| relative(root, p)).unwrap_or_else(|| "?".into()),
+                path: path
+                    .map(|p| relative(root, p))
+                    .unwrap_or_else(|| "?".into()),
                 message: other.to_string(),
             },
         }
