@@ -28,9 +28,10 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// What to scan: a directory, a file, or `-` for standard input.
+    /// What to scan: a directory, files, or `-` for standard input. With one directory,
+    /// paths are reported relative to it; otherwise as given.
     #[arg(default_value = ".")]
-    pub path: PathBuf,
+    pub paths: Vec<PathBuf>,
     /// Output format.
     #[arg(short, long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -60,10 +60,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode, Error> {
-    let target = if args.path.as_os_str() == "-" {
+    let target = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
         Target::Stdin
     } else {
-        Target::Path(args.path.clone())
+        Target::Paths(args.paths.clone())
     };
     let opts = ScanOptions {
         target,

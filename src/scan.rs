@@ -21,8 +21,31 @@ pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 /// What to scan.
 #[derive(Debug, Clone)]
 pub enum Target {
-    Path(PathBuf),
+    /// One directory (paths are reported relative to it), or several files and
+    /// directories (paths are reported as given, e.g. by the pre-commit framework).
+    Paths(Vec<PathBuf>),
     Stdin,
+}
+
+impl Target {
+    /// The directory findings are relative to, and where `.keyguard.toml` is looked for.
+    fn base(&self) -> PathBuf {
+        match self {
+            Target::Paths(p) if p.len() == 1 && p[0].is_dir() => p[0].clone(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    fn display(&self) -> String {
+        match self {
+            Target::Paths(p) => p
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+            Target::Stdin => "-".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -104,10 +127,7 @@ impl ScanReport {
 /// Run a scan.
 pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
     let started = Instant::now();
-    let (root_dir, root_display) = match &opts.target {
-        Target::Path(p) => (p.clone(), p.display().to_string()),
-        Target::Stdin => (PathBuf::from("."), "-".to_string()),
-    };
+    let (root_dir, root_display) = (opts.target.base(), opts.target.display());
     let config = Config::discover(&root_dir, opts.config.as_deref())?;
     let max = opts
         .max_file_size
@@ -139,7 +159,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
             findings = f;
             merge(&mut stats.suppressed, s);
         }
-        Target::Path(root) => {
+        Target::Paths(paths) => {
+            let root = &root_dir;
             let mut exclude = opts.exclude.clone();
             exclude.extend(config.exclude.iter().cloned());
             exclude.extend(own_files_under(root, &config));
@@ -150,6 +171,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
             };
             let walk_opts = fs::WalkOptions {
                 root: root.clone(),
+                paths: paths.clone(),
                 exclude,
                 follow_symlinks: opts.follow_symlinks,
                 no_ignore: opts.no_ignore,

@@ -314,3 +314,24 @@ fn missing_path_is_an_error_naming_it() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("does-not-exist"), "{}", r.stderr);
 }
+
+#[test]
+fn several_paths_are_reported_as_given() {
+    let dir = tree(&[
+        ("a.txt", &format!("t={}\n", github_token(60))),
+        ("sub/b.txt", &format!("t={}\n", github_token(61))),
+        ("sub/c.txt", &format!("t={}\n", github_token(62))),
+        ("other/d.txt", &format!("t={}\n", github_token(63))),
+    ]);
+    let v = run(
+        dir.path(),
+        &["scan", "a.txt", "sub/b.txt", "other", "-f", "json"],
+    )
+    .json();
+    let paths: Vec<String> = findings(&v)
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(paths, vec!["a.txt", "other/d.txt", "sub/b.txt"]);
+    assert_eq!(v["summary"]["files_scanned"], 3);
+}

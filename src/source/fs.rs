@@ -10,7 +10,10 @@ use std::sync::Mutex;
 
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
+    /// Paths are reported relative to this directory.
     pub root: PathBuf,
+    /// What to walk: directories and files (often just `root`).
+    pub paths: Vec<PathBuf>,
     /// Globs (gitignore syntax, relative to the root) never to scan.
     pub exclude: Vec<String>,
     pub follow_symlinks: bool,
@@ -34,14 +37,16 @@ pub struct WalkProblem {
     pub message: String,
 }
 
-/// Walk `opts.root` in parallel; entries come back sorted by path.
+/// Walk `opts.paths` in parallel; entries come back sorted by path.
 pub fn walk(opts: &WalkOptions) -> Result<(Vec<FileEntry>, Vec<WalkProblem>), Error> {
     let root = &opts.root;
-    if !root.exists() {
-        return Err(Error::Io {
-            path: root.display().to_string(),
-            reason: "no such file or directory".into(),
-        });
+    for p in &opts.paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            return Err(Error::Io {
+                path: p.display().to_string(),
+                reason: "no such file or directory".into(),
+            });
+        }
     }
     let mut ov = OverrideBuilder::new(root);
     for g in &opts.exclude {
@@ -51,7 +56,10 @@ pub fn walk(opts: &WalkOptions) -> Result<(Vec<FileEntry>, Vec<WalkProblem>), Er
     let overrides = ov
         .build()
         .map_err(|e| Error::Usage(format!("invalid exclude globs: {e}")))?;
-    let mut b = WalkBuilder::new(root);
+    let mut b = WalkBuilder::new(&opts.paths[0]);
+    for p in &opts.paths[1..] {
+        b.add(p);
+    }
     b.hidden(false)
         .follow_links(opts.follow_symlinks)
         .overrides(overrides)
@@ -125,13 +133,9 @@ fn walk_problem(root: &Path, err: &ignore::Error) -> WalkProblem {
     inner(root, err, None)
 }
 
-/// `/`-separated path of `p` relative to `root` (the file name itself when root is a file).
+/// `/`-separated path of `p` relative to `root` (`p` itself when it is not under `root`).
 pub fn relative(root: &Path, p: &Path) -> String {
-    let rel = if root.is_file() {
-        p.file_name().map(Path::new).unwrap_or(p)
-    } else {
-        p.strip_prefix(root).unwrap_or(p)
-    };
+    let rel = p.strip_prefix(root).unwrap_or(p);
     let s = rel.to_string_lossy();
     if std::path::MAIN_SEPARATOR == '/' {
         s.into_owned()
