@@ -155,7 +155,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
             stats.bytes_scanned = blob.bytes.len() as u64;
             let mut out = Vec::new();
             let mut scratch = Scratch::default();
-            let (f, s) = scan_blob(&config, &blob, &mut scratch, &mut out);
+            let (f, s) = scan_blob(&config, &blob.path, &blob.bytes, &mut scratch, &mut out);
             findings = f;
             merge(&mut stats.suppressed, s);
         }
@@ -190,11 +190,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                 entries
                     .par_iter()
                     .map_init(
-                        || (Scratch::default(), Vec::new()),
-                        |(scratch, out), entry| match fs::read(entry, max) {
-                            Ok(blob) => {
-                                let (f, s) = scan_blob(&config, &blob, scratch, out);
-                                FileResult::Scanned(blob.bytes.len() as u64, f, s)
+                        || (Scratch::default(), Vec::new(), Vec::new()),
+                        |(scratch, out, buf), entry| match fs::read_into(entry, max, buf) {
+                            Ok(()) => {
+                                let (f, s) = scan_blob(&config, &entry.rel, buf, scratch, out);
+                                FileResult::Scanned(buf.len() as u64, f, s)
                             }
                             Err((reason, msg)) => {
                                 FileResult::Skipped(entry.rel.clone(), reason, msg)
@@ -267,29 +267,31 @@ fn merge(into: &mut BTreeMap<Suppression, usize>, from: BTreeMap<Suppression, us
 /// allowlist suppressions. `out` is scratch space for matches.
 pub fn scan_blob(
     config: &Config,
-    blob: &Blob,
+    path: &str,
+    bytes: &[u8],
     scratch: &mut Scratch,
     out: &mut Vec<Match>,
 ) -> (Vec<Finding>, BTreeMap<Suppression, usize>) {
-    config.rules.find(&blob.bytes, scratch, out);
+    config.rules.find(bytes, scratch, out);
     let mut findings = Vec::new();
     let mut suppressed = BTreeMap::new();
     if out.is_empty() {
         return (findings, suppressed);
     }
-    let mut lines = LineIndex::new(&blob.bytes);
+    let mut lines = LineIndex::new(bytes);
     for m in out.iter() {
         let (line, line_start, line_end, prev) = lines.locate(m.start);
         if suppress::inline_allowed(
-            &blob.bytes[line_start..line_end],
-            prev.map(|(s, e)| &blob.bytes[s..e]),
+            &bytes[line_start..line_end],
+            prev.map(|(s, e)| &bytes[s..e]),
         ) {
             *suppressed.entry(Suppression::Inline).or_default() += 1;
             continue;
         }
         let f = make_finding(
             &config.rules,
-            blob,
+            path,
+            bytes,
             m,
             &mut lines,
             line,
@@ -305,9 +307,11 @@ pub fn scan_blob(
     (findings, suppressed)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn make_finding(
     rules: &RuleSet,
-    blob: &Blob,
+    path: &str,
+    bytes: &[u8],
     m: &Match,
     lines: &mut LineIndex,
     line: usize,
@@ -315,7 +319,6 @@ fn make_finding(
     line_end: usize,
 ) -> Finding {
     let rule = &rules.rules[m.rule as usize];
-    let bytes = &blob.bytes;
     let column = char_count(&bytes[line_start..m.start]) + 1;
     let (end_line, end_start, _, _) = lines.locate(m.end.saturating_sub(1).max(m.start));
     let end_column = char_count(&bytes[end_start..m.end]) + 1;
@@ -328,13 +331,13 @@ fn make_finding(
         severity: rule.spec.severity,
         confidence: rule.spec.confidence,
         location: Location {
-            path: blob.path.clone(),
+            path: path.to_string(),
             line,
             column,
             end_line,
             end_column,
         },
-        fingerprint: fingerprint(&rule.spec.id, &blob.path, &hash),
+        fingerprint: fingerprint(&rule.spec.id, path, &hash),
         secret_hash: hash,
         line_text: String::from_utf8_lossy(&bytes[line_start..line_end]).into_owned(),
         validated: m.validated,

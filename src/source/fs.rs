@@ -1,6 +1,6 @@
 //! Working-tree source: a parallel walk honouring .gitignore / .ignore and excludes.
 
-use super::{looks_binary, Blob, SkipReason};
+use super::{looks_binary, SkipReason};
 use crate::error::Error;
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
@@ -144,27 +144,28 @@ pub fn relative(root: &Path, p: &Path) -> String {
     }
 }
 
-/// Read a walked file, or say why it is skipped.
-pub fn read(entry: &FileEntry, max_size: u64) -> Result<Blob, (SkipReason, Option<String>)> {
+/// Read a walked file into `buf` (cleared first, reused across files so the common path
+/// allocates nothing), or say why it is skipped.
+pub fn read_into(
+    entry: &FileEntry,
+    max_size: u64,
+    buf: &mut Vec<u8>,
+) -> Result<(), (SkipReason, Option<String>)> {
+    buf.clear();
     if entry.size > max_size {
         return Err((SkipReason::TooLarge, None));
     }
-    let mut f = std::fs::File::open(&entry.abs)
+    let f = std::fs::File::open(&entry.abs)
         .map_err(|e| (SkipReason::Unreadable, Some(e.to_string())))?;
-    let mut bytes = Vec::with_capacity(entry.size as usize + 1);
     // Never read past the limit, even if the file grew since the walk.
-    (&mut f)
-        .take(max_size + 1)
-        .read_to_end(&mut bytes)
+    f.take(max_size + 1)
+        .read_to_end(buf)
         .map_err(|e| (SkipReason::Unreadable, Some(e.to_string())))?;
-    if bytes.len() as u64 > max_size {
+    if buf.len() as u64 > max_size {
         return Err((SkipReason::TooLarge, None));
     }
-    if looks_binary(&bytes) {
+    if looks_binary(buf) {
         return Err((SkipReason::Binary, None));
     }
-    Ok(Blob {
-        path: entry.rel.clone(),
-        bytes,
-    })
+    Ok(())
 }
