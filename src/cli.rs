@@ -62,6 +62,21 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Scan the git history of the repository at PATH (bare or not): every blob reachable
+    /// from every ref (branches, tags, remotes, stash), each distinct blob once.
+    #[arg(long)]
+    pub history: bool,
+    /// With --history: also scan objects no ref reaches (dangling commits, dropped stashes).
+    #[arg(long, requires = "history")]
+    pub all_objects: bool,
+    /// With --history: only the history of this branch, tag or commit.
+    #[arg(
+        long,
+        value_name = "REF",
+        requires = "history",
+        conflicts_with = "all_objects"
+    )]
+    pub branch: Option<String>,
     /// Print no summary or warnings on standard error.
     #[arg(short, long)]
     pub quiet: bool,

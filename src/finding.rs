@@ -5,6 +5,9 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
+use std::sync::Arc;
+
+pub use crate::source::git::CommitInfo;
 
 /// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
 #[derive(
@@ -119,6 +122,11 @@ pub struct Finding {
     pub fingerprint: String,
     /// SHA-256 of the secret, hex. Stored in baselines instead of the secret.
     pub secret_hash: String,
+    /// For history scans: the commit that first introduced the blob at this path.
+    pub commit: Option<Arc<CommitInfo>>,
+    /// For history scans: further tree entries (other paths or directory versions) holding
+    /// the same blob, which is scanned and reported once.
+    pub also_in: u32,
 }
 
 impl Finding {
@@ -154,14 +162,23 @@ impl Finding {
         }
     }
 
-    /// Deterministic report order: path, line, column, rule.
-    pub fn sort_key(&self) -> (&str, usize, usize, &str) {
+    /// Deterministic report order: path, line, column, rule (then commit, for history).
+    pub fn sort_key(&self) -> (&str, usize, usize, &str, &str) {
         (
             &self.location.path,
             self.location.line,
             self.location.column,
             &self.rule_id,
+            self.commit.as_ref().map_or("", |c| c.id.as_str()),
         )
+    }
+
+    /// `path`, or `path@commit` (12 hex digits) for a finding in history.
+    pub fn display_path(&self) -> String {
+        match &self.commit {
+            Some(c) => format!("{}@{}", self.location.path, &c.id[..c.id.len().min(12)]),
+            None => self.location.path.clone(),
+        }
     }
 }
 

@@ -60,7 +60,20 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode, Error> {
-    let target = if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
+    let target = if args.history {
+        let [path] = args.paths.as_slice() else {
+            return Err(Error::Usage(
+                "--history scans one repository: give one PATH".into(),
+            ));
+        };
+        Target::History(
+            path.clone(),
+            keyguard::source::git::HistoryOptions {
+                all_objects: args.all_objects,
+                branch: args.branch.clone(),
+            },
+        )
+    } else if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
         Target::Stdin
     } else {
         Target::Paths(args.paths.clone())

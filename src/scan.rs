@@ -6,7 +6,7 @@ use crate::detect::{Match, Scratch};
 use crate::error::Error;
 use crate::finding::{fingerprint, secret_hash, Finding, Location, Severity};
 use crate::rules::RuleSet;
-use crate::source::{fs, Blob, SkipReason};
+use crate::source::{fs, git, Blob, SkipReason};
 use crate::suppress::{self, Suppression};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -25,6 +25,8 @@ pub enum Target {
     /// directories (paths are reported as given, e.g. by the pre-commit framework).
     Paths(Vec<PathBuf>),
     Stdin,
+    /// The history of the git repository at the path.
+    History(PathBuf, git::HistoryOptions),
 }
 
 impl Target {
@@ -32,6 +34,7 @@ impl Target {
     fn base(&self) -> PathBuf {
         match self {
             Target::Paths(p) if p.len() == 1 && p[0].is_dir() => p[0].clone(),
+            Target::History(p, _) => p.clone(),
             _ => PathBuf::from("."),
         }
     }
@@ -44,6 +47,7 @@ impl Target {
                 .collect::<Vec<_>>()
                 .join(" "),
             Target::Stdin => "-".into(),
+            Target::History(p, _) => p.display().to_string(),
         }
     }
 }
@@ -93,6 +97,27 @@ pub struct Stats {
     #[serde(serialize_with = "secs")]
     pub elapsed: Duration,
     pub rules: usize,
+    /// History scans only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryStats>,
+}
+
+/// What a history scan walked.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HistoryStats {
+    pub refs: usize,
+    pub commits: usize,
+    /// Distinct blobs found in the walk (each scanned once).
+    pub blobs: usize,
+    pub shallow: bool,
+    /// Submodule entries met in trees (not descended into).
+    pub submodules: usize,
+    /// `HEAD` when the repository has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+    /// The `origin` remote's URL, when configured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_url: Option<String>,
 }
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -140,6 +165,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
     };
     let mut warnings = Vec::new();
     let mut findings = Vec::new();
+    let mut category = "working-tree/";
 
     match &opts.target {
         Target::Stdin => {
@@ -159,16 +185,30 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
             findings = f;
             merge(&mut stats.suppressed, s);
         }
+        Target::History(path, hopts) => {
+            category = "history/";
+            let threads = thread_count(opts.threads);
+            let mut exclude = opts.exclude.clone();
+            exclude.extend(config.exclude.iter().cloned());
+            let (f, history) = scan_history(
+                &config,
+                path,
+                hopts,
+                &exclude,
+                max,
+                threads,
+                &mut stats,
+                &mut warnings,
+            )?;
+            findings = f;
+            stats.history = Some(history);
+        }
         Target::Paths(paths) => {
             let root = &root_dir;
             let mut exclude = opts.exclude.clone();
             exclude.extend(config.exclude.iter().cloned());
             exclude.extend(own_files_under(root, &config));
-            let threads = if opts.threads == 0 {
-                std::thread::available_parallelism().map_or(1, |n| n.get())
-            } else {
-                opts.threads
-            };
+            let threads = thread_count(opts.threads);
             let walk_opts = fs::WalkOptions {
                 root: root.clone(),
                 paths: paths.clone(),
@@ -182,10 +222,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                 path: p.path,
                 message: p.message,
             }));
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))?;
+            let pool = pool(threads)?;
             let per_file: Vec<FileResult> = pool.install(|| {
                 entries
                     .par_iter()
@@ -231,8 +268,184 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
         warnings,
         fail_on,
         rules: config.rules,
-        category: "working-tree/",
+        category,
     })
+}
+
+fn thread_count(requested: usize) -> usize {
+    if requested == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        requested
+    }
+}
+
+fn pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))
+}
+
+/// Scan every distinct blob of a repository's history once, in parallel, and attribute the
+/// findings to the commit and path that introduced each blob.
+#[allow(clippy::too_many_arguments)]
+fn scan_history(
+    config: &Config,
+    path: &std::path::Path,
+    hopts: &git::HistoryOptions,
+    exclude: &[String],
+    max: u64,
+    threads: usize,
+    stats: &mut Stats,
+    warnings: &mut Vec<Warning>,
+) -> Result<(Vec<Finding>, HistoryStats), Error> {
+    let repo = git::open(path)?;
+    let index = git::enumerate(&repo, hopts)?;
+    warnings.extend(index.warnings.iter().map(|(p, m)| Warning {
+        path: p.clone(),
+        message: m.clone(),
+    }));
+    if index.submodules > 0 {
+        warnings.push(Warning {
+            path: path.display().to_string(),
+            message: format!(
+                "{} submodule entries were not descended into (scan each submodule's repository on its own)",
+                index.submodules
+            ),
+        });
+    }
+    let excluded = exclude_matcher(exclude)?;
+    let sync = repo.clone().into_sync();
+    let results: Vec<BlobResult> = pool(threads)?.install(|| {
+        index
+            .blobs
+            .par_iter()
+            .enumerate()
+            .map_init(
+                || {
+                    (
+                        sync.to_thread_local(),
+                        Scratch::default(),
+                        Vec::new(),
+                        Vec::new(),
+                    )
+                },
+                |(repo, scratch, out, buf), (bi, site)| {
+                    use gix::objs::Find;
+                    if excluded.as_ref().is_some_and(|g| {
+                        g.matched_path_or_any_parents(&site.path, false).is_ignore()
+                    }) {
+                        return BlobResult::Excluded;
+                    }
+                    let data = match repo.objects.try_find(&site.id, buf) {
+                        Ok(Some(d)) => d.data,
+                        Ok(None) => {
+                            return BlobResult::Unreadable(
+                                site.id.to_string(),
+                                format!(
+                                    "blob at `{}` is missing from the object database",
+                                    site.path
+                                ),
+                            )
+                        }
+                        Err(e) => {
+                            return BlobResult::Unreadable(
+                                site.id.to_string(),
+                                format!("blob at `{}` cannot be read: {e}", site.path),
+                            )
+                        }
+                    };
+                    if data.len() as u64 > max {
+                        return BlobResult::Skipped(SkipReason::TooLarge);
+                    }
+                    if crate::source::looks_binary(data) {
+                        return BlobResult::Skipped(SkipReason::Binary);
+                    }
+                    let (f, s) = scan_blob(config, &site.path, data, scratch, out);
+                    BlobResult::Scanned(bi, data.len() as u64, f, s)
+                },
+            )
+            .collect()
+    });
+    let mut findings = Vec::new();
+    let mut infos: std::collections::HashMap<u32, std::sync::Arc<git::CommitInfo>> =
+        Default::default();
+    for r in results {
+        match r {
+            BlobResult::Scanned(bi, n, mut f, s) => {
+                stats.files_scanned += 1;
+                stats.bytes_scanned += n;
+                merge(&mut stats.suppressed, s);
+                let site = &index.blobs[bi];
+                let commit = site.commit.map(|ci| {
+                    infos
+                        .entry(ci)
+                        .or_insert_with(|| {
+                            std::sync::Arc::new(git::commit_info(
+                                &repo,
+                                index.commits[ci as usize].id,
+                            ))
+                        })
+                        .clone()
+                });
+                for x in &mut f {
+                    x.commit = commit.clone();
+                    x.also_in = site.also_in;
+                }
+                findings.extend(f);
+            }
+            BlobResult::Skipped(reason) => *stats.skipped.entry(reason).or_default() += 1,
+            BlobResult::Unreadable(path, message) => {
+                *stats.skipped.entry(SkipReason::Unreadable).or_default() += 1;
+                warnings.push(Warning { path, message });
+            }
+            BlobResult::Excluded => {}
+        }
+    }
+    let history = HistoryStats {
+        refs: index.refs,
+        commits: index.commits.len(),
+        blobs: index.blobs.len(),
+        shallow: index.shallow,
+        submodules: index.submodules,
+        head: repo.head_id().ok().map(|id| id.to_string()),
+        remote_url: repo.find_remote("origin").ok().and_then(|r| {
+            r.url(gix::remote::Direction::Fetch)
+                .map(|u| without_credentials(&u.to_bstring().to_string()))
+        }),
+    };
+    Ok((findings, history))
+}
+
+/// A remote URL with any `user:password@` removed: reports must not carry credentials.
+fn without_credentials(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}{}", &url[..s + 3], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+enum BlobResult {
+    Scanned(usize, u64, Vec<Finding>, BTreeMap<Suppression, usize>),
+    Skipped(SkipReason),
+    Unreadable(String, String),
+    Excluded,
+}
+
+/// Exclude globs (gitignore syntax) matched against history paths.
+fn exclude_matcher(globs: &[String]) -> Result<Option<ignore::gitignore::Gitignore>, Error> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = ignore::gitignore::GitignoreBuilder::new("");
+    for g in globs {
+        b.add_line(None, g)
+            .map_err(|e| Error::Usage(format!("invalid exclude glob `{g}`: {e}")))?;
+    }
+    b.build()
+        .map(Some)
+        .map_err(|e| Error::Usage(format!("invalid exclude globs: {e}")))
 }
 
 /// Anchored excludes for the configuration and rule files that live inside the scan root.
@@ -342,6 +555,8 @@ fn make_finding(
         line_text: String::from_utf8_lossy(&bytes[line_start..line_end]).into_owned(),
         validated: m.validated,
         secret,
+        commit: None,
+        also_in: 0,
     }
 }
 

@@ -52,6 +52,12 @@ pub struct JsonFinding<'a> {
     pub validated: Option<&'static str>,
     pub fingerprint: &'a str,
     pub secret_sha256: &'a str,
+    /// History scans: the commit that introduced the blob at `path`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<&'a crate::finding::CommitInfo>,
+    /// History scans: further tree entries holding the same blob.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub also_in: Option<u32>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -73,6 +79,8 @@ impl<'a> JsonFinding<'a> {
             validated: f.validated,
             fingerprint: &f.fingerprint,
             secret_sha256: &f.secret_hash,
+            commit: f.commit.as_deref(),
+            also_in: f.commit.as_ref().map(|_| f.also_in),
         }
     }
 }

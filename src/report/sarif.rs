@@ -11,7 +11,7 @@ use crate::scan::ScanReport;
 use serde_sarif::sarif::{
     ArtifactContent, ArtifactLocation, Invocation, Location, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingDescriptor, Result as SResult,
-    ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
+    ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent, VersionControlDetails,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -79,7 +79,19 @@ pub fn build(report: &ScanReport, show: bool) -> Sarif {
         "totalFindings".into(),
         serde_json::Value::from(report.findings.len()),
     );
-    let run = Run::builder()
+    let provenance: Vec<VersionControlDetails> = report
+        .stats
+        .history
+        .as_ref()
+        .and_then(|h| {
+            let uri = h.remote_url.clone()?;
+            let mut d = VersionControlDetails::builder().repository_uri(uri).build();
+            d.revision_id = h.head.clone();
+            Some(d)
+        })
+        .into_iter()
+        .collect();
+    let mut run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(results)
         .invocations(vec![invocation])
@@ -95,6 +107,9 @@ pub fn build(report: &ScanReport, show: bool) -> Sarif {
                 .build(),
         )
         .build();
+    if !provenance.is_empty() {
+        run.version_control_provenance = Some(provenance);
+    }
     Sarif::builder()
         .schema(
             "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json",
@@ -267,8 +282,18 @@ fn result(f: &Finding, rule_index: usize, show: bool) -> SResult {
         .validated
         .map(|v| format!(" Offline validation passed ({v})."))
         .unwrap_or_default();
+    let introduced = f
+        .commit
+        .as_ref()
+        .map(|c| {
+            format!(
+                " Introduced in commit {} by {} on {}.",
+                c.id, c.author, c.date
+            )
+        })
+        .unwrap_or_default();
     let text = format!(
-        "{} `{}` found in {} at line {}.{validated} Rotate it; deleting it from the file does not remove it from git history.",
+        "{} `{}` found in {} at line {}.{validated}{introduced} Rotate it; deleting it from the file does not remove it from git history.",
         f.rule_name,
         f.shown_secret(show),
         l.path,

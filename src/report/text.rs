@@ -16,8 +16,34 @@ pub fn render(report: &ScanReport, show: bool) -> String {
         let _ = writeln!(
             out,
             "{}:{}:{}: {} [{}] {}{}",
-            l.path, l.line, l.column, f.severity, f.rule_id, f.rule_name, validated
+            f.display_path(),
+            l.line,
+            l.column,
+            f.severity,
+            f.rule_id,
+            f.rule_name,
+            validated
         );
+        if let Some(c) = &f.commit {
+            let also = if f.also_in > 0 {
+                format!(
+                    " · same blob in {} more place{}",
+                    f.also_in,
+                    plural(f.also_in as usize)
+                )
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "    introduced in {} by {} <{}> on {}: {}{also}",
+                &c.id[..c.id.len().min(12)],
+                c.author,
+                c.email,
+                c.date,
+                c.summary
+            );
+        }
         let _ = writeln!(out, "    │ {}", f.snippet(show));
         let _ = writeln!(
             out,
@@ -58,15 +84,29 @@ pub fn summary(report: &ScanReport) -> String {
         )
     };
     let st: &Stats = &report.stats;
+    let unit = if st.history.is_some() { "blob" } else { "file" };
     let _ = write!(
         s,
-        " · scanned {} file{}, {} in {:.2}s with {} rules",
+        " · scanned {} {unit}{}, {} in {:.2}s with {} rules",
         st.files_scanned,
         plural(st.files_scanned),
         human_bytes(st.bytes_scanned),
         st.elapsed.as_secs_f64(),
         st.rules
     );
+    if let Some(h) = &st.history {
+        let _ = write!(
+            s,
+            " · history: {} commit{}, {} ref{}, {} distinct blob{}{}",
+            h.commits,
+            plural(h.commits),
+            h.refs,
+            plural(h.refs),
+            h.blobs,
+            plural(h.blobs),
+            if h.shallow { " (shallow clone)" } else { "" }
+        );
+    }
     let skipped: usize = st.skipped.values().sum();
     if skipped > 0 {
         let parts: Vec<String> = st

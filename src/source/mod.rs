@@ -2,6 +2,7 @@
 //! blob carries its origin so later stages never reach back here.
 
 pub mod fs;
+pub mod git;
 
 /// Bytes to scan and where they came from.
 #[derive(Debug)]
