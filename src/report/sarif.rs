@@ -316,6 +316,13 @@ fn result(f: &Finding, rule_index: usize, show: bool) -> SResult {
         "secretSha256".into(),
         serde_json::Value::String(f.secret_hash.clone()),
     );
+    if let Some(c) = &f.commit {
+        props.insert(
+            "commit".into(),
+            serde_json::to_value(c.as_ref()).expect("commit info"),
+        );
+        props.insert("alsoIn".into(), serde_json::Value::from(f.also_in));
+    }
     SResult::builder()
         .rule_id(f.rule_id.clone())
         .rule_index(rule_index as i64)

@@ -36,7 +36,7 @@ pub struct BlobSite {
     /// Index into [`HistoryIndex::commits`]; `None` for a blob no commit holds.
     pub commit: Option<u32>,
     pub path: String,
-    /// Further tree entries (other paths or directory versions) holding the same blob.
+    /// How many other paths hold the same blob (in any commit).
     pub also_in: u32,
 }
 
@@ -263,15 +263,20 @@ fn walk_commits(
     order.iter().map(|&i| metas[i as usize].1).collect()
 }
 
-/// Walk each commit's tree, skipping subtrees already seen, recording each blob's first site.
+/// Walk each commit's tree, skipping subtrees already seen at the same path, recording each
+/// blob's first site.
 fn walk_trees(repo: &gix::Repository, trees: Vec<ObjectId>, idx: &mut HistoryIndex) {
-    let mut seen_trees: HashSet<ObjectId> = HashSet::new();
+    // A tree is walked once per path it appears at: an unchanged directory costs nothing in
+    // later commits, and a directory copied or moved elsewhere still counts its new paths.
+    let mut seen_trees: HashSet<(ObjectId, u64)> = HashSet::new();
     let mut blob_at: HashMap<ObjectId, u32> = HashMap::new();
+    // (blob, hash of path) pairs already counted, so a path is counted once per blob.
+    let mut blob_paths: HashSet<(u32, u64)> = HashSet::new();
     let mut buf = Vec::new();
     for (ci, tree) in trees.into_iter().enumerate() {
         let mut stack = vec![(tree, String::new())];
         while let Some((tid, prefix)) = stack.pop() {
-            if !seen_trees.insert(tid) {
+            if !seen_trees.insert((tid, path_hash(&prefix))) {
                 continue;
             }
             let data = match repo.objects.try_find(&tid, &mut buf) {
@@ -320,9 +325,15 @@ fn walk_trees(repo: &gix::Repository, trees: Vec<ObjectId>, idx: &mut HistoryInd
                 match entry.mode.kind() {
                     EntryKind::Tree => stack.push((oid, path)),
                     EntryKind::Blob | EntryKind::BlobExecutable => match blob_at.get(&oid) {
-                        Some(&b) => idx.blobs[b as usize].also_in += 1,
+                        Some(&b) => {
+                            if blob_paths.insert((b, path_hash(&path))) {
+                                idx.blobs[b as usize].also_in += 1;
+                            }
+                        }
                         None => {
-                            blob_at.insert(oid, idx.blobs.len() as u32);
+                            let b = idx.blobs.len() as u32;
+                            blob_at.insert(oid, b);
+                            blob_paths.insert((b, path_hash(&path)));
                             idx.blobs.push(BlobSite {
                                 id: oid,
                                 commit: Some(ci as u32),
@@ -337,6 +348,11 @@ fn walk_trees(repo: &gix::Repository, trees: Vec<ObjectId>, idx: &mut HistoryInd
             }
         }
     }
+}
+
+fn path_hash(path: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(path)
 }
 
 fn display_dir(prefix: &str) -> &str {

@@ -112,3 +112,59 @@ pub fn github_token(seed: u64) -> String {
 pub fn findings(v: &serde_json::Value) -> Vec<serde_json::Value> {
     v["findings"].as_array().cloned().unwrap_or_default()
 }
+
+/// The SARIF Multitool binary: `$KEYGUARD_SARIF_MULTITOOL`, or installed from npm into
+/// `target/tools` on first use (the README's test command does the same up front).
+pub fn multitool() -> PathBuf {
+    if let Ok(p) = std::env::var("KEYGUARD_SARIF_MULTITOOL") {
+        return PathBuf::from(p);
+    }
+    let prefix = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools");
+    let exe = prefix.join("node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool");
+    if !exe.exists() {
+        let status = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&prefix)
+            .arg("@microsoft/sarif-multitool-linux@5.7.0")
+            .status()
+            .expect("npm is needed to install the SARIF Multitool");
+        assert!(
+            status.success(),
+            "npm install of the SARIF Multitool failed"
+        );
+    }
+    // npm may skip the package's postinstall `chmod`.
+    let _ = Command::new("chmod").arg("u+x").arg(&exe).status();
+    exe
+}
+
+/// Validate `sarif` with the Multitool; return its error-level results as text.
+pub fn validation_errors(sarif: &std::path::Path) -> Vec<String> {
+    let out = sarif.with_extension("validation.sarif");
+    let _ = std::fs::remove_file(&out);
+    let o = Command::new(multitool())
+        .arg("validate")
+        .arg(sarif)
+        .arg("-o")
+        .arg(&out)
+        .args(["--rule-kind", "Gh;Sarif"])
+        .output()
+        .expect("run the SARIF Multitool");
+    // The Multitool exits 0 even when it finds errors: read its own SARIF log.
+    let text = std::fs::read_to_string(&out).unwrap_or_else(|_| {
+        panic!(
+            "Multitool wrote no log: {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["runs"][0]["results"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r["level"] == "error")
+        .map(|r| r.to_string())
+        .collect()
+}
