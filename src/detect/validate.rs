@@ -15,7 +15,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Validator {
-    /// `prefix_` + 30 base62 chars + 6-char base62 CRC32 of those 30 (GitHub ghp_/gho_/ghu_/ghs_/ghr_).
+    /// `prefix_` + base62 body (30 chars, 70 for long `ghr_`) + 6-char base62 CRC32 of the body.
     GithubChecksum,
     /// npm's `npm_` tokens use the same scheme as GitHub's.
     NpmChecksum,
@@ -79,10 +79,12 @@ fn crc32_base62_ok(token: &[u8]) -> bool {
         return false;
     };
     let rest = &token[us + 1..];
-    if rest.len() != 36 {
+    // 30 random characters + 6 of checksum (ghp_, npm_…); GitHub's newer refresh tokens
+    // carry 70 + 6. The checksum covers everything before its last six characters.
+    if rest.len() < 36 {
         return false;
     }
-    let (body, sum) = rest.split_at(30);
+    let (body, sum) = rest.split_at(rest.len() - 6);
     crc32_base62_checksum(body).as_bytes() == sum
 }
 
