@@ -43,6 +43,9 @@ const MARKERS: &[&[u8]] = &[
     b"@microsoft.keyvault",
 ];
 
+/// Values longer than this are key material, not tokens: the run test does not apply.
+const LONG: usize = 120;
+
 /// True when `s` looks like a placeholder rather than a real credential.
 pub fn is_placeholder(s: &[u8]) -> bool {
     if s.len() >= 2 && s[0] == b'<' && s[s.len() - 1] == b'>' {
@@ -52,10 +55,16 @@ pub fn is_placeholder(s: &[u8]) -> bool {
         // `$API_TOKEN`: a shell or template variable.
         return true;
     }
-    if s.len() >= 8 && longest_run(s) >= 8 {
-        return true;
-    }
-    if distinct(s) <= 2 && s.len() >= 6 {
+    // Runs and tiny alphabets mark placeholders among token-sized values; long values (key
+    // bodies, certificates) legitimately hold runs such as `AAAAAAAA` (zero bytes in base64).
+    if s.len() <= LONG {
+        if s.len() >= 8 && longest_run(s) >= 8 {
+            return true;
+        }
+        if distinct(s) <= 2 && s.len() >= 6 {
+            return true;
+        }
+    } else if distinct(s) <= 4 {
         return true;
     }
     let lower: Vec<u8> = s.iter().map(u8::to_ascii_lowercase).collect();
@@ -104,6 +113,13 @@ mod tests {
         ] {
             assert!(is_placeholder(p.as_bytes()), "{p} should be a placeholder");
         }
+    }
+
+    #[test]
+    fn long_key_material_may_hold_runs() {
+        let body = format!("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW{}", "Qy9kLm".repeat(20));
+        assert!(!is_placeholder(body.as_bytes()));
+        assert!(is_placeholder("x".repeat(300).as_bytes()));
     }
 
     #[test]
