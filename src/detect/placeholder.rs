@@ -58,7 +58,10 @@ pub fn is_placeholder(s: &[u8]) -> bool {
     // Runs and tiny alphabets mark placeholders among token-sized values; long values (key
     // bodies, certificates) legitimately hold runs such as `AAAAAAAA` (zero bytes in base64).
     if s.len() <= LONG {
-        if s.len() >= 8 && longest_run(s) >= 8 {
+        // A run that is a large part of the value (`ghp_000000…`), not an incidental one
+        // inside a long random token (Azure DevOps PATs carry `AAAAAAAAAAAAA` by design).
+        let run = longest_run(s);
+        if s.len() >= 8 && run >= 8 && run * 4 >= s.len() {
             return true;
         }
         if distinct(s) <= 2 && s.len() >= 6 {
