@@ -110,7 +110,7 @@ pub struct HistoryStats {
     /// Distinct blobs found in the walk (each scanned once).
     pub blobs: usize,
     pub shallow: bool,
-    /// Submodule entries met in trees (not descended into).
+    /// Distinct submodule paths met in trees (not descended into).
     pub submodules: usize,
     /// `HEAD` when the repository has one.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -120,7 +120,10 @@ mod tests {
 
     #[test]
     fn long_key_material_may_hold_runs() {
-        let body = format!("b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW{}", "Qy9kLm".repeat(20));
+        let body = format!(
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW{}",
+            "Qy9kLm".repeat(20)
+        );
         assert!(!is_placeholder(body.as_bytes()));
         assert!(is_placeholder("x".repeat(300).as_bytes()));
     }

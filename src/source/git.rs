@@ -10,6 +10,7 @@ use crate::error::Error;
 use gix::hash::ObjectId;
 use gix::objs::tree::EntryKind;
 use gix::objs::{CommitRef, Find, TreeRefIter};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::path::Path;
 
@@ -72,8 +73,19 @@ pub fn open(path: &Path) -> Result<gix::Repository, Error> {
     })
 }
 
+/// Give `repo` a delta-base cache of `bytes`: history walks resolve the same delta chains
+/// over and over, and without a cache each lookup decodes its chain from the base.
+pub fn with_caches(repo: &mut gix::Repository, bytes: usize) {
+    repo.objects.set_pack_cache(move || {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(bytes))
+    });
+}
+
 /// Walk the history and list every distinct blob with its first commit and path.
 pub fn enumerate(repo: &gix::Repository, opts: &HistoryOptions) -> Result<HistoryIndex, Error> {
+    let mut repo = repo.clone();
+    with_caches(&mut repo, 64 << 20);
+    let repo = &repo;
     let mut idx = HistoryIndex {
         shallow: repo.is_shallow().unwrap_or(false),
         ..HistoryIndex::default()
@@ -268,17 +280,19 @@ fn walk_commits(
 fn walk_trees(repo: &gix::Repository, trees: Vec<ObjectId>, idx: &mut HistoryIndex) {
     // A tree is walked once per path it appears at: an unchanged directory costs nothing in
     // later commits, and a directory copied or moved elsewhere still counts its new paths.
-    let mut seen_trees: HashSet<(ObjectId, u64)> = HashSet::new();
-    let mut blob_at: HashMap<ObjectId, u32> = HashMap::new();
-    // (blob, hash of path) pairs already counted, so a path is counted once per blob.
-    let mut blob_paths: HashSet<(u32, u64)> = HashSet::new();
+    // Paths are identified by a running hash, so entries already seen cost no allocation.
+    let mut seen_trees: FxHashSet<(ObjectId, u64)> = FxHashSet::default();
+    let mut blob_at: FxHashMap<ObjectId, u32> = FxHashMap::default();
+    // (blob, path) pairs already counted, so a path is counted once per blob.
+    let mut blob_paths: FxHashSet<(u32, u64)> = FxHashSet::default();
+    let mut submodule_paths: FxHashSet<u64> = FxHashSet::default();
     let mut buf = Vec::new();
     for (ci, tree) in trees.into_iter().enumerate() {
-        let mut stack = vec![(tree, String::new())];
-        while let Some((tid, prefix)) = stack.pop() {
-            if !seen_trees.insert((tid, path_hash(&prefix))) {
-                continue;
-            }
+        if !seen_trees.insert((tree, ROOT_HASH)) {
+            continue;
+        }
+        let mut stack = vec![(tree, String::new(), ROOT_HASH)];
+        while let Some((tid, prefix, prefix_hash)) = stack.pop() {
             let data = match repo.objects.try_find(&tid, &mut buf) {
                 Ok(Some(d)) if d.kind == gix::object::Kind::Tree => d,
                 Ok(Some(d)) => {
@@ -315,44 +329,63 @@ fn walk_trees(repo: &gix::Repository, trees: Vec<ObjectId>, idx: &mut HistoryInd
                         break;
                     }
                 };
-                let name = String::from_utf8_lossy(entry.filename);
-                let path = if prefix.is_empty() {
-                    name.into_owned()
-                } else {
-                    format!("{prefix}/{name}")
+                let hash = child_hash(prefix_hash, entry.filename);
+                let path = || {
+                    let name = String::from_utf8_lossy(entry.filename);
+                    if prefix.is_empty() {
+                        name.into_owned()
+                    } else {
+                        format!("{prefix}/{name}")
+                    }
                 };
-                let oid = entry.oid.to_owned();
                 match entry.mode.kind() {
-                    EntryKind::Tree => stack.push((oid, path)),
-                    EntryKind::Blob | EntryKind::BlobExecutable => match blob_at.get(&oid) {
+                    EntryKind::Tree => {
+                        let oid = entry.oid.to_owned();
+                        if seen_trees.insert((oid, hash)) {
+                            stack.push((oid, path(), hash));
+                        }
+                    }
+                    EntryKind::Blob | EntryKind::BlobExecutable => match blob_at.get(entry.oid) {
                         Some(&b) => {
-                            if blob_paths.insert((b, path_hash(&path))) {
+                            if blob_paths.insert((b, hash)) {
                                 idx.blobs[b as usize].also_in += 1;
                             }
                         }
                         None => {
                             let b = idx.blobs.len() as u32;
+                            let oid = entry.oid.to_owned();
                             blob_at.insert(oid, b);
-                            blob_paths.insert((b, path_hash(&path)));
+                            blob_paths.insert((b, hash));
                             idx.blobs.push(BlobSite {
                                 id: oid,
                                 commit: Some(ci as u32),
-                                path,
+                                path: path(),
                                 also_in: 0,
                             });
                         }
                     },
-                    EntryKind::Commit => idx.submodules += 1,
+                    EntryKind::Commit => {
+                        submodule_paths.insert(hash);
+                    }
                     EntryKind::Link => {}
                 }
             }
         }
     }
+    idx.submodules = submodule_paths.len();
 }
 
-fn path_hash(path: &str) -> u64 {
-    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-    BuildHasherDefault::<DefaultHasher>::default().hash_one(path)
+const ROOT_HASH: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a of `parent/name`, continued from the parent's hash.
+fn child_hash(parent: u64, name: &[u8]) -> u64 {
+    let mut h = parent ^ u64::from(b'/');
+    h = h.wrapping_mul(0x0100_0000_01b3);
+    for &b in name {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 fn display_dir(prefix: &str) -> &str {
