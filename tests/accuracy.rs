@@ -16,7 +16,11 @@ fn precision_and_recall_on_the_generated_corpus_are_at_least_95_percent() {
         .arg(&corpus)
         .output()
         .expect("python3 runs the corpus generator");
-    assert!(gen.status.success(), "{}", String::from_utf8_lossy(&gen.stderr));
+    assert!(
+        gen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gen.stderr)
+    );
     let eval = Command::new("python3")
         .arg(format!("{root}/testdata/accuracy/evaluate.py"))
         .arg(&corpus)

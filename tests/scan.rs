@@ -335,3 +335,28 @@ fn several_paths_are_reported_as_given() {
     assert_eq!(paths, vec!["a.txt", "other/d.txt", "sub/b.txt"]);
     assert_eq!(v["summary"]["files_scanned"], 3);
 }
+
+#[cfg(unix)]
+#[test]
+fn output_to_a_device_or_fifo_writes_through_instead_of_replacing_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tree(&[("a.txt", &format!("t={}\n", github_token(64)))]);
+    let fifo = dir.path().join("pipe");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let r = run(dir.path(), &["scan", "a.txt", "-f", "json", "-o", "pipe"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let got = reader.join().unwrap();
+    assert!(got.contains("github-pat-classic"));
+    assert!(
+        std::fs::metadata(&fifo).unwrap().file_type().is_fifo(),
+        "the FIFO is still a FIFO"
+    );
+}

@@ -45,6 +45,15 @@ pub fn human_bytes(n: u64) -> String {
 /// reader never sees half a report and a failed write never destroys the old one.
 pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::Error> {
     use std::io::Write;
+    // `/dev/null`, a FIFO, `/dev/stdout`: write through; renaming over them would replace
+    // the device with a regular file.
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        return std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .and_then(|mut f| f.write_all(bytes))
+            .map_err(|e| crate::Error::io(path, &e));
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => std::path::Path::new("."),
