@@ -127,6 +127,9 @@ pub struct Finding {
     /// For history scans: further tree entries (other paths or directory versions) holding
     /// the same blob, which is scanned and reported once.
     pub also_in: u32,
+    /// For history scans: how many versions of the file (distinct blobs) hold this secret;
+    /// the finding is reported once, at the earliest.
+    pub versions: u32,
 }
 
 impl Finding {

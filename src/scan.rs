@@ -368,32 +368,38 @@ fn scan_history(
             )
             .collect()
     });
-    let mut findings = Vec::new();
-    let mut infos: std::collections::HashMap<u32, std::sync::Arc<git::CommitInfo>> =
-        Default::default();
+    // The same secret at the same path shows up in every later version of the file: report
+    // it once (same fingerprint), at the version that introduced it first.
+    let mut first: std::collections::HashMap<String, (Option<u32>, usize)> = Default::default();
+    let mut findings: Vec<(Option<u32>, usize, Finding)> = Vec::new();
     for r in results {
         match r {
-            BlobResult::Scanned(bi, n, mut f, s) => {
+            BlobResult::Scanned(bi, n, f, s) => {
                 stats.files_scanned += 1;
                 stats.bytes_scanned += n;
                 merge(&mut stats.suppressed, s);
                 let site = &index.blobs[bi];
-                let commit = site.commit.map(|ci| {
-                    infos
-                        .entry(ci)
-                        .or_insert_with(|| {
-                            std::sync::Arc::new(git::commit_info(
-                                &repo,
-                                index.commits[ci as usize].id,
-                            ))
-                        })
-                        .clone()
-                });
-                for x in &mut f {
-                    x.commit = commit.clone();
+                for mut x in f {
                     x.also_in = site.also_in;
+                    // Unattributed (unreachable) blobs sort after every commit.
+                    let order = site.commit;
+                    match first.get_mut(&x.fingerprint) {
+                        Some((best, at)) => {
+                            let kept = &mut findings[*at];
+                            kept.2.versions += 1;
+                            if order.unwrap_or(u32::MAX) < best.unwrap_or(u32::MAX) {
+                                let versions = kept.2.versions;
+                                x.versions = versions;
+                                *kept = (order, bi, x);
+                                *best = order;
+                            }
+                        }
+                        None => {
+                            first.insert(x.fingerprint.clone(), (order, findings.len()));
+                            findings.push((order, bi, x));
+                        }
+                    }
                 }
-                findings.extend(f);
             }
             BlobResult::Skipped(reason) => *stats.skipped.entry(reason).or_default() += 1,
             BlobResult::Unreadable(path, message) => {
@@ -403,6 +409,23 @@ fn scan_history(
             BlobResult::Excluded => {}
         }
     }
+    // Attribution, only for the blobs that kept findings.
+    let mut infos: std::collections::HashMap<u32, std::sync::Arc<git::CommitInfo>> =
+        Default::default();
+    let findings = findings
+        .into_iter()
+        .map(|(order, _, mut f)| {
+            f.commit = order.map(|ci| {
+                infos
+                    .entry(ci)
+                    .or_insert_with(|| {
+                        std::sync::Arc::new(git::commit_info(&repo, index.commits[ci as usize].id))
+                    })
+                    .clone()
+            });
+            f
+        })
+        .collect();
     let history = HistoryStats {
         refs: index.refs,
         commits: index.commits.len(),
@@ -557,6 +580,7 @@ fn make_finding(
         secret,
         commit: None,
         also_in: 0,
+        versions: 1,
     }
 }
 

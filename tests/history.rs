@@ -313,3 +313,33 @@ fn history_sarif_names_the_commit_and_validates() {
     assert_eq!(vcp["revisionId"], id.as_str());
     assert!(!r.stdout.contains("hunter2pass"));
 }
+
+#[test]
+fn a_secret_kept_while_the_file_changes_is_reported_once_at_its_first_commit() {
+    let dir = repo();
+    let d = dir.path();
+    let tok = github_token(12);
+    let first = commit_file(
+        d,
+        "settings.py",
+        &format!("DEBUG = 0\nTOKEN = '{tok}'\n"),
+        "v0",
+    );
+    for i in 1..5 {
+        commit_file(
+            d,
+            "settings.py",
+            &format!("DEBUG = {i}\nTOKEN = '{tok}'\n"),
+            &format!("v{i}"),
+        );
+    }
+    let (r, f) = history(d, &[]);
+    assert_eq!(f.len(), 1, "{}", r.stdout);
+    assert_eq!(f[0]["commit"]["id"], first.as_str());
+    assert_eq!(f[0]["versions"], 5);
+    assert_eq!(
+        r.json()["summary"]["files_scanned"],
+        5,
+        "each version is still scanned"
+    );
+}

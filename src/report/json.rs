@@ -58,6 +58,9 @@ pub struct JsonFinding<'a> {
     /// History scans: further tree entries holding the same blob.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub also_in: Option<u32>,
+    /// History scans: how many versions of the file hold the same secret (reported once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub versions: Option<u32>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -81,6 +84,7 @@ impl<'a> JsonFinding<'a> {
             secret_sha256: &f.secret_hash,
             commit: f.commit.as_deref(),
             also_in: f.commit.as_ref().map(|_| f.also_in),
+            versions: f.commit.as_ref().map(|_| f.versions),
         }
     }
 }
