@@ -7,10 +7,13 @@ use clap::Parser;
 use cli::{Cli, Command, RulesCommand, ScanArgs};
 use keyguard::report::{self, Format};
 use keyguard::rules::{self, RuleSet};
+use keyguard::scan::Progress;
 use keyguard::{Error, ScanOptions, Target};
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -87,6 +90,8 @@ fn scan(args: ScanArgs) -> Result<ExitCode, Error> {
         no_ignore: args.no_ignore,
         threads: args.threads,
         fail_on: args.fail_on,
+        progress: (!args.quiet && std::io::stderr().is_terminal())
+            .then(|| std::sync::Arc::new(Bar::default()) as std::sync::Arc<dyn Progress>),
     };
     let report = keyguard::scan(&opts)?;
     if !args.quiet {
@@ -105,6 +110,57 @@ fn scan(args: ScanArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A progress bar on stderr (only when it is a terminal): items done / total, bytes and MB/s.
+/// It appears after half a second, so quick scans print nothing.
+struct Bar {
+    bar: indicatif::ProgressBar,
+    bytes: AtomicU64,
+    started: Instant,
+}
+
+impl Default for Bar {
+    fn default() -> Self {
+        Bar {
+            bar: indicatif::ProgressBar::hidden(),
+            bytes: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, total: u64, unit: &'static str) {
+        self.bar.set_length(total);
+        self.bar.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} {{pos}}/{{len}} {unit} {{wide_bar}} {{msg}} ETA {{eta}}"
+            ))
+            .expect("valid template"),
+        );
+    }
+
+    fn advance(&self, bytes: u64) {
+        let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.bar.inc(1);
+        let elapsed = self.started.elapsed().as_secs_f64();
+        if self.bar.is_hidden() && elapsed > 0.5 {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+        }
+        if self.bar.position() % 256 == 0 {
+            self.bar.set_message(format!(
+                "{} ({:.0} MB/s)",
+                report::human_bytes(total),
+                total as f64 / elapsed.max(1e-3) / 1e6
+            ));
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 /// Print to stdout, or write `path` atomically (temp file in the same directory, then rename).

@@ -52,7 +52,17 @@ impl Target {
     }
 }
 
-#[derive(Debug, Clone)]
+/// Progress reporting, implemented by the binary (a terminal progress bar); the library only
+/// calls it.
+pub trait Progress: Send + Sync {
+    /// The number of files or blobs (`unit`) about to be scanned.
+    fn start(&self, total: u64, unit: &'static str);
+    /// One more file or blob done, of `bytes` bytes.
+    fn advance(&self, bytes: u64);
+    fn finish(&self);
+}
+
+#[derive(Clone)]
 pub struct ScanOptions {
     pub target: Target,
     /// `--config FILE`; otherwise `.keyguard.toml` at the scan root is used if present.
@@ -64,6 +74,17 @@ pub struct ScanOptions {
     /// 0 = one per core.
     pub threads: usize,
     pub fail_on: Option<Severity>,
+    pub progress: Option<std::sync::Arc<dyn Progress>>,
+}
+
+impl std::fmt::Debug for ScanOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ScanOptions")
+            .field("target", &self.target)
+            .field("config", &self.config)
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ScanOptions {
@@ -77,6 +98,7 @@ impl ScanOptions {
             no_ignore: false,
             threads: 0,
             fail_on: None,
+            progress: None,
         }
     }
 }
@@ -197,6 +219,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                 &exclude,
                 max,
                 threads,
+                opts.progress.as_deref(),
                 &mut stats,
                 &mut warnings,
             )?;
@@ -223,6 +246,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                 message: p.message,
             }));
             let pool = pool(threads)?;
+            let progress = opts.progress.as_deref();
+            if let Some(p) = progress {
+                p.start(entries.len() as u64, "files");
+            }
             let per_file: Vec<FileResult> = pool.install(|| {
                 entries
                     .par_iter()
@@ -231,6 +258,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                         |(scratch, out, buf), entry| match fs::read_into(entry, max, buf) {
                             Ok(()) => {
                                 let (f, s) = scan_blob(&config, &entry.rel, buf, scratch, out);
+                                if let Some(p) = progress {
+                                    p.advance(buf.len() as u64);
+                                }
                                 FileResult::Scanned(buf.len() as u64, f, s)
                             }
                             Err((reason, msg)) => {
@@ -240,6 +270,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                     )
                     .collect()
             });
+            if let Some(p) = progress {
+                p.finish();
+            }
             for r in per_file {
                 match r {
                     FileResult::Scanned(n, f, s) => {
@@ -297,6 +330,7 @@ fn scan_history(
     exclude: &[String],
     max: u64,
     threads: usize,
+    progress: Option<&dyn Progress>,
     stats: &mut Stats,
     warnings: &mut Vec<Warning>,
 ) -> Result<(Vec<Finding>, HistoryStats), Error> {
@@ -317,6 +351,9 @@ fn scan_history(
     }
     let excluded = exclude_matcher(exclude)?;
     let sync = repo.clone().into_sync();
+    if let Some(p) = progress {
+        p.start(index.blobs.len() as u64, "blobs");
+    }
     let results: Vec<BlobResult> = pool(threads)?.install(|| {
         index
             .blobs
@@ -363,11 +400,17 @@ fn scan_history(
                         return BlobResult::Skipped(SkipReason::Binary);
                     }
                     let (f, s) = scan_blob(config, &site.path, data, scratch, out);
+                    if let Some(p) = progress {
+                        p.advance(data.len() as u64);
+                    }
                     BlobResult::Scanned(bi, data.len() as u64, f, s)
                 },
             )
             .collect()
     });
+    if let Some(p) = progress {
+        p.finish();
+    }
     // The same secret at the same path shows up in every later version of the file: report
     // it once (same fingerprint), at the version that introduced it first.
     let mut first: std::collections::HashMap<String, (Option<u32>, usize)> = Default::default();
