@@ -258,9 +258,6 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                         |(scratch, out, buf), entry| match fs::read_into(entry, max, buf) {
                             Ok(()) => {
                                 let (f, s) = scan_blob(&config, &entry.rel, buf, scratch, out);
-                                if let Some(p) = progress {
-                                    p.advance(buf.len() as u64);
-                                }
                                 FileResult::Scanned(buf.len() as u64, f, s)
                             }
                             Err((reason, msg)) => {
@@ -268,6 +265,14 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                             }
                         },
                     )
+                    .inspect(|r| {
+                        if let Some(p) = progress {
+                            p.advance(match r {
+                                FileResult::Scanned(n, ..) => *n,
+                                FileResult::Skipped(..) => 0,
+                            });
+                        }
+                    })
                     .collect()
             });
             if let Some(p) = progress {
@@ -400,12 +405,17 @@ fn scan_history(
                         return BlobResult::Skipped(SkipReason::Binary);
                     }
                     let (f, s) = scan_blob(config, &site.path, data, scratch, out);
-                    if let Some(p) = progress {
-                        p.advance(data.len() as u64);
-                    }
                     BlobResult::Scanned(bi, data.len() as u64, f, s)
                 },
             )
+            .inspect(|r| {
+                if let Some(p) = progress {
+                    p.advance(match r {
+                        BlobResult::Scanned(_, n, ..) => *n,
+                        _ => 0,
+                    });
+                }
+            })
             .collect()
     });
     if let Some(p) = progress {
