@@ -141,6 +141,10 @@ impl Progress for Bar {
         );
     }
 
+    fn add_total(&self, n: u64) {
+        self.bar.inc_length(n);
+    }
+
     fn advance(&self, bytes: u64) {
         let total = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
         self.bar.inc(1);

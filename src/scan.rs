@@ -57,6 +57,8 @@ impl Target {
 pub trait Progress: Send + Sync {
     /// The number of files or blobs (`unit`) about to be scanned.
     fn start(&self, total: u64, unit: &'static str);
+    /// `n` more files or blobs found (history walks find them as they go).
+    fn add_total(&self, _n: u64) {}
     /// One more file or blob done, of `bytes` bytes.
     fn advance(&self, bytes: u64);
     fn finish(&self);
@@ -340,7 +342,60 @@ fn scan_history(
     warnings: &mut Vec<Warning>,
 ) -> Result<(Vec<Finding>, HistoryStats), Error> {
     let repo = git::open(path)?;
-    let index = git::enumerate(&repo, hopts)?;
+    let excluded = exclude_matcher(exclude)?;
+    let sync = repo.clone().into_sync();
+    if let Some(p) = progress {
+        p.start(0, "blobs");
+    }
+    // The walk (one thread) finds blobs in commit order and hands each to the scanners
+    // (the pool) at once, so reading and scanning overlap the tree walk.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, gix::hash::ObjectId, String)>(1 << 14);
+    let pool = pool(threads)?;
+    let (index, results) = std::thread::scope(|s| {
+        let walker = s.spawn(|| {
+            let repo = sync.to_thread_local();
+            let tx = tx;
+            git::enumerate_with(&repo, hopts, &mut |bi, site| {
+                if let Some(p) = progress {
+                    p.add_total(1);
+                }
+                let _ = tx.send((bi, site.id, site.path.clone()));
+            })
+        });
+        let results: Vec<BlobResult> = pool.install(|| {
+            rx.into_iter()
+                .par_bridge()
+                .map_init(
+                    || {
+                        (
+                            sync.to_thread_local(),
+                            Scratch::default(),
+                            Vec::new(),
+                            Vec::new(),
+                        )
+                    },
+                    |(repo, scratch, out, buf), (bi, id, path)| {
+                        scan_history_blob(
+                            config, repo, &excluded, max, bi, id, &path, scratch, out, buf,
+                        )
+                    },
+                )
+                .inspect(|r| {
+                    if let Some(p) = progress {
+                        p.advance(match r {
+                            BlobResult::Scanned(_, n, ..) => *n,
+                            _ => 0,
+                        });
+                    }
+                })
+                .collect()
+        });
+        (
+            walker.join().expect("the history walk does not panic"),
+            results,
+        )
+    });
+    let index = index?;
     warnings.extend(index.warnings.iter().map(|(p, m)| Warning {
         path: p.clone(),
         message: m.clone(),
@@ -349,80 +404,14 @@ fn scan_history(
         warnings.push(Warning {
             path: path.display().to_string(),
             message: format!(
-                "{} submodule entries were not descended into (scan each submodule's repository on its own)",
+                "{} submodule paths were not descended into (scan each submodule's repository on its own)",
                 index.submodules
             ),
         });
     }
-    let excluded = exclude_matcher(exclude)?;
-    let sync = repo.clone().into_sync();
-    if let Some(p) = progress {
-        p.start(index.blobs.len() as u64, "blobs");
-    }
-    let results: Vec<BlobResult> = pool(threads)?.install(|| {
-        index
-            .blobs
-            .par_iter()
-            .enumerate()
-            .map_init(
-                || {
-                    (
-                        sync.to_thread_local(),
-                        Scratch::default(),
-                        Vec::new(),
-                        Vec::new(),
-                    )
-                },
-                |(repo, scratch, out, buf), (bi, site)| {
-                    use gix::objs::Find;
-                    if excluded.as_ref().is_some_and(|g| {
-                        g.matched_path_or_any_parents(&site.path, false).is_ignore()
-                    }) {
-                        return BlobResult::Excluded;
-                    }
-                    let data = match repo.objects.try_find(&site.id, buf) {
-                        Ok(Some(d)) => d.data,
-                        Ok(None) => {
-                            return BlobResult::Unreadable(
-                                site.id.to_string(),
-                                format!(
-                                    "blob at `{}` is missing from the object database",
-                                    site.path
-                                ),
-                            )
-                        }
-                        Err(e) => {
-                            return BlobResult::Unreadable(
-                                site.id.to_string(),
-                                format!("blob at `{}` cannot be read: {e}", site.path),
-                            )
-                        }
-                    };
-                    if data.len() as u64 > max {
-                        return BlobResult::Skipped(SkipReason::TooLarge);
-                    }
-                    if crate::source::looks_binary(data) {
-                        return BlobResult::Skipped(SkipReason::Binary);
-                    }
-                    let (f, s) = scan_blob(config, &site.path, data, scratch, out);
-                    BlobResult::Scanned(bi, data.len() as u64, f, s)
-                },
-            )
-            .inspect(|r| {
-                if let Some(p) = progress {
-                    p.advance(match r {
-                        BlobResult::Scanned(_, n, ..) => *n,
-                        _ => 0,
-                    });
-                }
-            })
-            .collect()
-    });
     if let Some(p) = progress {
         p.finish();
     }
-    // The same secret at the same path shows up in every later version of the file: report
-    // it once (same fingerprint), at the version that introduced it first.
     let mut first: std::collections::HashMap<String, (Option<u32>, usize)> = Default::default();
     let mut findings: Vec<(Option<u32>, usize, Finding)> = Vec::new();
     for r in results {
@@ -500,6 +489,52 @@ fn without_credentials(url: &str) -> String {
         (Some(s), Some(at)) if at > s => format!("{}{}", &url[..s + 3], &url[at + 1..]),
         _ => url.to_string(),
     }
+}
+
+/// Read one blob and scan it.
+#[allow(clippy::too_many_arguments)]
+fn scan_history_blob(
+    config: &Config,
+    repo: &gix::Repository,
+    excluded: &Option<ignore::gitignore::Gitignore>,
+    max: u64,
+    bi: usize,
+    id: gix::hash::ObjectId,
+    path: &str,
+    scratch: &mut Scratch,
+    out: &mut Vec<Match>,
+    buf: &mut Vec<u8>,
+) -> BlobResult {
+    use gix::objs::Find;
+    if excluded
+        .as_ref()
+        .is_some_and(|g| g.matched_path_or_any_parents(path, false).is_ignore())
+    {
+        return BlobResult::Excluded;
+    }
+    let data = match repo.objects.try_find(&id, buf) {
+        Ok(Some(d)) => d.data,
+        Ok(None) => {
+            return BlobResult::Unreadable(
+                id.to_string(),
+                format!("blob at `{path}` is missing from the object database"),
+            )
+        }
+        Err(e) => {
+            return BlobResult::Unreadable(
+                id.to_string(),
+                format!("blob at `{path}` cannot be read: {e}"),
+            )
+        }
+    };
+    if data.len() as u64 > max {
+        return BlobResult::Skipped(SkipReason::TooLarge);
+    }
+    if crate::source::looks_binary(data) {
+        return BlobResult::Skipped(SkipReason::Binary);
+    }
+    let (f, s) = scan_blob(config, path, data, scratch, out);
+    BlobResult::Scanned(bi, data.len() as u64, f, s)
 }
 
 enum BlobResult {

@@ -83,6 +83,16 @@ pub fn with_caches(repo: &mut gix::Repository, bytes: usize) {
 
 /// Walk the history and list every distinct blob with its first commit and path.
 pub fn enumerate(repo: &gix::Repository, opts: &HistoryOptions) -> Result<HistoryIndex, Error> {
+    enumerate_with(repo, opts, &mut |_, _| {})
+}
+
+/// [`enumerate`], calling `on_blob(index, site)` as soon as each new blob is found, so its
+/// scan can start while the walk goes on.
+pub fn enumerate_with(
+    repo: &gix::Repository,
+    opts: &HistoryOptions,
+    on_blob: &mut dyn FnMut(usize, &BlobSite),
+) -> Result<HistoryIndex, Error> {
     let mut repo = repo.clone();
     with_caches(&mut repo, 64 << 20);
     let repo = &repo;
@@ -92,7 +102,7 @@ pub fn enumerate(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Histor
     };
     let (tips, stray_blobs) = tips(repo, opts, &mut idx)?;
     let trees = walk_commits(repo, tips, &mut idx);
-    walk_trees(repo, trees, &mut idx);
+    walk_trees(repo, trees, &mut idx, on_blob);
     if opts.all_objects {
         let known: HashSet<ObjectId> = idx.blobs.iter().map(|b| b.id).collect();
         for id in stray_blobs {
@@ -103,6 +113,7 @@ pub fn enumerate(repo: &gix::Repository, opts: &HistoryOptions) -> Result<Histor
                     path: format!("(unreachable blob {})", id.to_hex_with_len(12)),
                     also_in: 0,
                 });
+                on_blob(idx.blobs.len() - 1, idx.blobs.last().expect("just pushed"));
             }
         }
     }
@@ -277,7 +288,12 @@ fn walk_commits(
 
 /// Walk each commit's tree, skipping subtrees already seen at the same path, recording each
 /// blob's first site.
-fn walk_trees(repo: &gix::Repository, trees: Vec<ObjectId>, idx: &mut HistoryIndex) {
+fn walk_trees(
+    repo: &gix::Repository,
+    trees: Vec<ObjectId>,
+    idx: &mut HistoryIndex,
+    on_blob: &mut dyn FnMut(usize, &BlobSite),
+) {
     // A tree is walked once per path it appears at: an unchanged directory costs nothing in
     // later commits, and a directory copied or moved elsewhere still counts its new paths.
     // Paths are identified by a running hash, so entries already seen cost no allocation.
@@ -362,6 +378,7 @@ fn walk_trees(repo: &gix::Repository, trees: Vec<ObjectId>, idx: &mut HistoryInd
                                 path: path(),
                                 also_in: 0,
                             });
+                            on_blob(b as usize, &idx.blobs[b as usize]);
                         }
                     },
                     EntryKind::Commit => {
