@@ -24,6 +24,17 @@ pub enum Command {
     /// List and check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Record the current findings so they stop blocking (`scan --baseline FILE`).
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan (with the same options as `scan`) and write the findings to a baseline file
+    /// (default `.keyguard-baseline.toml`, or `--output FILE`), atomically. Owners, reasons
+    /// and expiry dates already in the file are kept; a corrupt file is never overwritten.
+    Create(ScanArgs),
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +73,12 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Findings recorded in this baseline file (see `keyguard baseline create`) do not count.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: warn about entries that matched nothing (stale, safe to remove).
+    #[arg(long, requires = "baseline")]
+    pub report_unused: bool,
     /// Scan the git history of the repository at PATH (bare or not): every blob reachable
     /// from every ref (branches, tags, remotes, stash), each distinct blob once.
     #[arg(long)]

@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, RulesCommand, ScanArgs};
+use cli::{BaselineCommand, Cli, Command, RulesCommand, ScanArgs};
 use keyguard::report::{self, Format};
 use keyguard::rules::{self, RuleSet};
 use keyguard::scan::Progress;
@@ -59,10 +59,67 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             format,
         }) => rules_list(family, config.as_deref(), format),
         Command::Rules(RulesCommand::Check { files }) => rules_check(files),
+        Command::Baseline(BaselineCommand::Create(args)) => baseline_create(args),
     }
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode, Error> {
+    let opts = scan_options(&args)?;
+    let report = keyguard::scan(&opts)?;
+    if !args.quiet {
+        for w in &report.warnings {
+            eprintln!("warning: {}: {}", w.path, w.message);
+        }
+    }
+    let rendered = report::render(&report, args.format, args.show_secrets);
+    emit(&rendered, args.output.as_deref())?;
+    let summary_in_report = args.format == Format::Text && args.output.is_none();
+    if !args.quiet && !summary_in_report {
+        eprintln!("{}", report::text::summary(&report));
+    }
+    Ok(if report.blocking() > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `baseline create`: scan, then write every finding to the baseline file.
+fn baseline_create(args: ScanArgs) -> Result<ExitCode, Error> {
+    use keyguard::suppress::baseline::{Baseline, DEFAULT_FILE};
+    let path = args
+        .output
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(DEFAULT_FILE));
+    // An existing file must parse: its owners, reasons and expiry dates are kept, and a
+    // corrupt one is never overwritten.
+    let previous = if path.exists() {
+        Some(Baseline::load(&path)?)
+    } else {
+        None
+    };
+    let mut opts = scan_options(&args)?;
+    opts.baseline = None;
+    let report = keyguard::scan(&opts)?;
+    if !args.quiet {
+        for w in &report.warnings {
+            eprintln!("warning: {}: {}", w.path, w.message);
+        }
+    }
+    let b = Baseline::from_findings(&report.findings, previous.as_ref());
+    keyguard::report::write_atomic(&path, b.to_toml().as_bytes())?;
+    if !args.quiet {
+        eprintln!(
+            "keyguard: wrote {} entr{} to {}",
+            b.entries.len(),
+            if b.entries.len() == 1 { "y" } else { "ies" },
+            path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn scan_options(args: &ScanArgs) -> Result<ScanOptions, Error> {
     let target = if args.history {
         let [path] = args.paths.as_slice() else {
             return Err(Error::Usage(
@@ -92,24 +149,10 @@ fn scan(args: ScanArgs) -> Result<ExitCode, Error> {
         fail_on: args.fail_on,
         progress: (!args.quiet && std::io::stderr().is_terminal())
             .then(|| std::sync::Arc::new(Bar::default()) as std::sync::Arc<dyn Progress>),
+        baseline: args.baseline.clone(),
+        report_unused: args.report_unused,
     };
-    let report = keyguard::scan(&opts)?;
-    if !args.quiet {
-        for w in &report.warnings {
-            eprintln!("warning: {}: {}", w.path, w.message);
-        }
-    }
-    let rendered = report::render(&report, args.format, args.show_secrets);
-    emit(&rendered, args.output.as_deref())?;
-    let summary_in_report = args.format == Format::Text && args.output.is_none();
-    if !args.quiet && !summary_in_report {
-        eprintln!("{}", report::text::summary(&report));
-    }
-    Ok(if report.blocking() > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(opts)
 }
 
 /// A progress bar on stderr (only when it is a terminal): items done / total, bytes and MB/s.

@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::finding::{fingerprint, secret_hash, Finding, Location, Severity};
 use crate::rules::RuleSet;
 use crate::source::{fs, git, Blob, SkipReason};
+use crate::suppress::baseline::{self, Baseline};
 use crate::suppress::{self, Suppression};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -77,6 +78,10 @@ pub struct ScanOptions {
     pub threads: usize,
     pub fail_on: Option<Severity>,
     pub progress: Option<std::sync::Arc<dyn Progress>>,
+    /// Findings in this baseline file do not count.
+    pub baseline: Option<PathBuf>,
+    /// Warn about baseline entries that matched nothing (stale).
+    pub report_unused: bool,
 }
 
 impl std::fmt::Debug for ScanOptions {
@@ -101,6 +106,8 @@ impl ScanOptions {
             threads: 0,
             fail_on: None,
             progress: None,
+            baseline: None,
+            report_unused: false,
         }
     }
 }
@@ -178,6 +185,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
     let started = Instant::now();
     let (root_dir, root_display) = (opts.target.base(), opts.target.display());
     let config = Config::discover(&root_dir, opts.config.as_deref())?;
+    // Read the baseline first: a corrupt one must stop the run before any work.
+    let baseline = match &opts.baseline {
+        Some(p) => Some((p, Baseline::load(p)?)),
+        None => None,
+    };
     let max = opts
         .max_file_size
         .or(config.max_file_size)
@@ -299,6 +311,37 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
         }
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    if let Some((path, b)) = &baseline {
+        let applied = b.apply(&mut findings, baseline::today());
+        if applied.suppressed > 0 {
+            stats
+                .suppressed
+                .insert(Suppression::Baseline, applied.suppressed);
+        }
+        let name = path.display().to_string();
+        for e in &applied.expired {
+            warnings.push(Warning {
+                path: name.clone(),
+                message: format!(
+                    "baseline entry for `{}` in {} expired on {}: it no longer suppresses",
+                    e.rule,
+                    e.path,
+                    e.expires.map(|d| d.to_string()).unwrap_or_default()
+                ),
+            });
+        }
+        if opts.report_unused {
+            for e in &applied.unused {
+                warnings.push(Warning {
+                    path: name.clone(),
+                    message: format!(
+                        "unused baseline entry {} (`{}` in {}): nothing matches it any more; remove it",
+                        e.fingerprint, e.rule, e.path
+                    ),
+                });
+            }
+        }
+    }
     warnings.sort();
     stats.elapsed = started.elapsed();
     Ok(ScanReport {
@@ -561,12 +604,19 @@ fn exclude_matcher(globs: &[String]) -> Result<Option<ignore::gitignore::Gitigno
 
 /// Anchored excludes for the configuration and rule files that live inside the scan root.
 fn own_files_under(root: &std::path::Path, config: &Config) -> Vec<String> {
+    files_under(root, config.own_files.iter().map(PathBuf::as_path))
+}
+
+/// Anchored exclude globs for those of `files` that live inside `root`.
+fn files_under<'a>(
+    root: &std::path::Path,
+    files: impl IntoIterator<Item = &'a std::path::Path>,
+) -> Vec<String> {
     let Ok(root) = root.canonicalize() else {
         return Vec::new();
     };
-    config
-        .own_files
-        .iter()
+    files
+        .into_iter()
         .filter_map(|f| f.canonicalize().ok())
         .filter_map(|f| {
             f.strip_prefix(&root)

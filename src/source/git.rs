@@ -460,18 +460,8 @@ pub fn commit_info(repo: &gix::Repository, id: ObjectId) -> CommitInfo {
 /// `2024-05-01T12:34:56+02:00` from git's seconds and offset.
 fn iso_date(t: gix::date::Time) -> String {
     let local = t.seconds + t.offset as i64;
-    let days = local.div_euclid(86_400);
+    let (y, m, d) = civil_from_days(local.div_euclid(86_400));
     let secs = local.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
     let sign = if t.offset < 0 { '-' } else { '+' };
     let off = t.offset.unsigned_abs();
     format!(
@@ -482,6 +472,20 @@ fn iso_date(t: gix::date::Time) -> String {
         off / 3600,
         off % 3600 / 60
     )
+}
+
+/// Civil date (year, month, day) from days since 1970-01-01 (Howard Hinnant's algorithm).
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! Suppressions: inline allow comments and the configuration's allowlists. (Baselines come
-//! with the merge-gate work.)
+//! Suppressions: inline allow comments, the configuration's allowlists, and baselines.
+
+pub mod baseline;
 
 use crate::config::Allowlist;
 use crate::finding::Finding;
@@ -22,6 +23,7 @@ pub enum Suppression {
     AllowlistPath,
     AllowlistRegex,
     AllowlistStopword,
+    Baseline,
 }
 
 /// Is the finding on `line` (or announced on `previous_line`) allowed inline?
