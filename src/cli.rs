@@ -79,6 +79,10 @@ pub struct ScanArgs {
     /// With --baseline: warn about entries that matched nothing (stale, safe to remove).
     #[arg(long, requires = "baseline")]
     pub report_unused: bool,
+    /// Scan what is staged in the repository at PATH (default `.`) against HEAD, reporting
+    /// secrets on added or changed lines only: the pre-commit gate. Works in the first commit.
+    #[arg(long, conflicts_with_all = ["history", "all_objects", "branch"])]
+    pub staged: bool,
     /// Scan the git history of the repository at PATH (bare or not): every blob reachable
     /// from every ref (branches, tags, remotes, stash), each distinct blob once.
     #[arg(long)]

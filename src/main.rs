@@ -133,6 +133,13 @@ fn scan_options(args: &ScanArgs) -> Result<ScanOptions, Error> {
                 branch: args.branch.clone(),
             },
         )
+    } else if args.staged {
+        let [path] = args.paths.as_slice() else {
+            return Err(Error::Usage(
+                "--staged scans one repository: give one PATH".into(),
+            ));
+        };
+        Target::Staged(path.clone())
     } else if args.paths.len() == 1 && args.paths[0].as_os_str() == "-" {
         Target::Stdin
     } else {

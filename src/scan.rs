@@ -28,6 +28,9 @@ pub enum Target {
     Stdin,
     /// The history of the git repository at the path.
     History(PathBuf, git::HistoryOptions),
+    /// What is staged in the repository at the path, compared with HEAD: only added or
+    /// changed lines count (the pre-commit gate).
+    Staged(PathBuf),
 }
 
 impl Target {
@@ -35,7 +38,7 @@ impl Target {
     fn base(&self) -> PathBuf {
         match self {
             Target::Paths(p) if p.len() == 1 && p[0].is_dir() => p[0].clone(),
-            Target::History(p, _) => p.clone(),
+            Target::History(p, _) | Target::Staged(p) => p.clone(),
             _ => PathBuf::from("."),
         }
     }
@@ -48,7 +51,7 @@ impl Target {
                 .collect::<Vec<_>>()
                 .join(" "),
             Target::Stdin => "-".into(),
-            Target::History(p, _) => p.display().to_string(),
+            Target::History(p, _) | Target::Staged(p) => p.display().to_string(),
         }
     }
 }
@@ -239,6 +242,10 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
             )?;
             findings = f;
             stats.history = Some(history);
+        }
+        Target::Staged(path) => {
+            category = "staged/";
+            findings = scan_staged(&config, path, max, &mut stats, &mut warnings)?;
         }
         Target::Paths(paths) => {
             let root = &root_dir;
@@ -532,6 +539,71 @@ fn without_credentials(url: &str) -> String {
         (Some(s), Some(at)) if at > s => format!("{}{}", &url[..s + 3], &url[at + 1..]),
         _ => url.to_string(),
     }
+}
+
+/// Scan the staged version of every file the index changes, keeping findings on the lines
+/// the change adds: an old secret elsewhere in a file does not block an unrelated commit.
+fn scan_staged(
+    config: &Config,
+    path: &std::path::Path,
+    max: u64,
+    stats: &mut Stats,
+    warnings: &mut Vec<Warning>,
+) -> Result<Vec<Finding>, Error> {
+    use gix::objs::Find;
+    let repo = git::open(path)?;
+    let st = crate::source::staged::staged(&repo)?;
+    let (mut scratch, mut out, mut buf) = (Scratch::default(), Vec::new(), Vec::new());
+    let mut findings = Vec::new();
+    let read = |id: &gix::hash::ObjectId, buf: &mut Vec<u8>| -> Result<Vec<u8>, String> {
+        match repo.objects.try_find(id, buf) {
+            Ok(Some(d)) => Ok(d.data.to_vec()),
+            Ok(None) => Err(format!(
+                "staged blob {id} is missing from the object database"
+            )),
+            Err(e) => Err(format!("staged blob {id} cannot be read: {e}")),
+        }
+    };
+    for file in &st.files {
+        let data = match read(&file.id, &mut buf) {
+            Ok(d) => d,
+            Err(message) => {
+                *stats.skipped.entry(SkipReason::Unreadable).or_default() += 1;
+                warnings.push(Warning {
+                    path: file.path.clone(),
+                    message,
+                });
+                continue;
+            }
+        };
+        if data.len() as u64 > max {
+            *stats.skipped.entry(SkipReason::TooLarge).or_default() += 1;
+            continue;
+        }
+        if crate::source::looks_binary(&data) {
+            *stats.skipped.entry(SkipReason::Binary).or_default() += 1;
+            continue;
+        }
+        stats.files_scanned += 1;
+        stats.bytes_scanned += data.len() as u64;
+        let (found, s) = scan_blob(config, &file.path, &data, &mut scratch, &mut out);
+        merge(&mut stats.suppressed, s);
+        if found.is_empty() {
+            continue;
+        }
+        let old: Vec<Vec<u8>> = file
+            .old
+            .iter()
+            .filter_map(|id| read(id, &mut buf).ok())
+            .collect();
+        let added = crate::source::staged::added_lines(&data, &old);
+        findings.extend(
+            found
+                .into_iter()
+                .filter(|f| added.contains(&f.location.line)),
+        );
+    }
+    Ok(findings)
 }
 
 /// Read one blob and scan it.
