@@ -83,6 +83,13 @@ pub struct ScanArgs {
     /// secrets on added or changed lines only: the pre-commit gate. Works in the first commit.
     #[arg(long, conflicts_with_all = ["history", "all_objects", "branch"])]
     pub staged: bool,
+    /// Scan only the blobs that commits in BASE..HEAD introduce (the pull-request check);
+    /// findings name the commit. `BASE..` means `BASE..HEAD`.
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with_all = ["history", "staged", "since"])]
+    pub range: Option<String>,
+    /// Like `--range REV..HEAD`.
+    #[arg(long, value_name = "REV", conflicts_with_all = ["history", "staged"])]
+    pub since: Option<String>,
     /// Scan the git history of the repository at PATH (bare or not): every blob reachable
     /// from every ref (branches, tags, remotes, stash), each distinct blob once.
     #[arg(long)]

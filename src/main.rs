@@ -131,6 +131,39 @@ fn scan_options(args: &ScanArgs) -> Result<ScanOptions, Error> {
             keyguard::source::git::HistoryOptions {
                 all_objects: args.all_objects,
                 branch: args.branch.clone(),
+                range: None,
+            },
+        )
+    } else if args.range.is_some() || args.since.is_some() {
+        let [path] = args.paths.as_slice() else {
+            return Err(Error::Usage(
+                "--range scans one repository: give one PATH".into(),
+            ));
+        };
+        let (base, head) = match (&args.range, &args.since) {
+            (Some(r), _) => match r.split_once("..") {
+                Some((b, h)) if !b.is_empty() => (
+                    b.to_string(),
+                    if h.is_empty() {
+                        "HEAD".into()
+                    } else {
+                        h.to_string()
+                    },
+                ),
+                _ => {
+                    return Err(Error::Usage(format!(
+                        "--range takes BASE..HEAD (e.g. origin/main..HEAD), not `{r}`"
+                    )))
+                }
+            },
+            (None, Some(since)) => (since.clone(), "HEAD".into()),
+            (None, None) => unreachable!("checked above"),
+        };
+        Target::History(
+            path.clone(),
+            keyguard::source::git::HistoryOptions {
+                range: Some((base, head)),
+                ..Default::default()
             },
         )
     } else if args.staged {

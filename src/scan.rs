@@ -225,7 +225,11 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
             merge(&mut stats.suppressed, s);
         }
         Target::History(path, hopts) => {
-            category = "history/";
+            category = if hopts.range.is_some() {
+                "range/"
+            } else {
+                "history/"
+            };
             let threads = thread_count(opts.threads);
             let mut exclude = opts.exclude.clone();
             exclude.extend(config.exclude.iter().cloned());
@@ -500,6 +504,15 @@ fn scan_history(
             }
             BlobResult::Excluded => {}
         }
+    }
+    // A range reports what its commits add: a secret the base side already had at the same
+    // path is not new, even when the file around it changed.
+    if !index.boundary.is_empty() {
+        findings.retain(|(_, _, f)| {
+            !index.boundary.iter().any(|&c| {
+                git::commit_file_contains(&repo, c, &f.location.path, f.secret.as_bytes())
+            })
+        });
     }
     // Attribution, only for the blobs that kept findings.
     let mut infos: std::collections::HashMap<u32, std::sync::Arc<git::CommitInfo>> =

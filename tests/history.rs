@@ -343,3 +343,52 @@ fn a_secret_kept_while_the_file_changes_is_reported_once_at_its_first_commit() {
         "each version is still scanned"
     );
 }
+
+#[test]
+fn a_range_scans_only_what_its_commits_introduce() {
+    let dir = repo();
+    let d = dir.path();
+    let old = github_token(13);
+    commit_file(d, "config.py", &format!("A = 1\nOLD = '{old}'\n"), "base");
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    // Touch the file holding the old secret, and add a new one elsewhere.
+    commit_file(d, "config.py", &format!("A = 2\nOLD = '{old}'\n"), "tweak");
+    let new = github_token(14);
+    let added = commit_file(
+        d,
+        "deploy/prod.env",
+        &format!("TOKEN={new}\n"),
+        "add deploy env",
+    );
+    commit_file(d, "README.md", "docs\n", "docs");
+
+    let secrets = |args: &[&str]| -> (i32, Vec<serde_json::Value>) {
+        let r = run(
+            d,
+            &[&["scan", "-f", "json", "--show-secrets"], args].concat(),
+        );
+        let code = r.code;
+        (code, findings(&r.json()))
+    };
+    let (code, f) = secrets(&["--range", "main..feature"]);
+    assert_eq!(code, 1);
+    assert_eq!(f.len(), 1, "only the new secret: {f:?}");
+    assert_eq!(f[0]["secret"], new.as_str());
+    assert_eq!(f[0]["commit"]["id"], added.as_str());
+    // --since REV is REV..HEAD; HEAD is `feature` here.
+    let (_, f) = secrets(&["--since", "main"]);
+    assert_eq!(f.len(), 1);
+    // An empty range finds nothing.
+    let (code, f) = secrets(&["--range", "feature..feature"]);
+    assert_eq!((code, f.len()), (0, 0));
+    let r = run(d, &["scan", "--range", "nope..feature"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("unknown revision `nope`"), "{}", r.stderr);
+    let r = run(d, &["scan", "--range", "main"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("BASE..HEAD"), "{}", r.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&run(d, &["scan", "--range", "main..feature", "-f", "sarif"]).stdout)
+            .unwrap();
+    assert_eq!(v["runs"][0]["automationDetails"]["id"], "keyguard/range/");
+}

@@ -21,6 +21,8 @@ pub struct HistoryOptions {
     pub all_objects: bool,
     /// Only this revision's history (a branch, tag or commit).
     pub branch: Option<String>,
+    /// Only what commits in `BASE..HEAD` introduce: `(base, head)` (the pull-request check).
+    pub range: Option<(String, String)>,
 }
 
 /// A commit, as much as the walk needs.
@@ -51,6 +53,8 @@ pub struct HistoryIndex {
     pub refs: usize,
     pub shallow: bool,
     pub submodules: usize,
+    /// For a range: the base-side commits the walk stopped at.
+    pub boundary: Vec<ObjectId>,
     /// Problems met on the way (missing or corrupt objects, odd refs): the walk went on.
     pub warnings: Vec<(String, String)>,
 }
@@ -101,8 +105,18 @@ pub fn enumerate_with(
         ..HistoryIndex::default()
     };
     let (tips, stray_blobs) = tips(repo, opts, &mut idx)?;
-    let trees = walk_commits(repo, tips, &mut idx);
-    walk_trees(repo, trees, &mut idx, on_blob);
+    // A range stops at everything BASE reaches, and what BASE's side already had is known.
+    let stop = match &opts.range {
+        Some((base, _)) => reachable(repo, resolve(repo, base)?),
+        None => HashSet::new(),
+    };
+    let (trees, boundary) = walk_commits(repo, tips, &mut idx, &stop);
+    let seed: Vec<ObjectId> = boundary
+        .iter()
+        .filter_map(|c| commit_tree(repo, *c))
+        .collect();
+    idx.boundary = boundary;
+    walk_trees(repo, &seed, trees, &mut idx, on_blob);
     if opts.all_objects {
         let known: HashSet<ObjectId> = idx.blobs.iter().map(|b| b.id).collect();
         for id in stray_blobs {
@@ -128,11 +142,12 @@ fn tips(
 ) -> Result<(Vec<ObjectId>, Vec<ObjectId>), Error> {
     let git_dir = repo.git_dir().display().to_string();
     let mut tips = Vec::new();
-    if let Some(rev) = &opts.branch {
-        let id = repo
-            .rev_parse_single(rev.as_str())
-            .map_err(|e| Error::Usage(format!("unknown revision `{rev}`: {e}")))?;
-        tips.push(id.detach());
+    if let Some(rev) = opts
+        .branch
+        .as_ref()
+        .or(opts.range.as_ref().map(|(_, head)| head))
+    {
+        tips.push(resolve(repo, rev)?);
         idx.refs = 1;
         return Ok((tips, Vec::new()));
     }
@@ -192,13 +207,49 @@ fn tips(
     Ok((tips, stray_blobs))
 }
 
-/// Collect every commit reachable from `tips` and order them parents first; returns each
-/// commit's root tree, in the same order.
+/// A revision (branch, tag, commit, `HEAD~2`…) as a commit id; an error names it.
+fn resolve(repo: &gix::Repository, rev: &str) -> Result<ObjectId, Error> {
+    repo.rev_parse_single(rev)
+        .map(|id| id.detach())
+        .map_err(|e| Error::Usage(format!("unknown revision `{rev}`: {e}")))
+}
+
+/// Every commit reachable from `from`.
+fn reachable(repo: &gix::Repository, from: ObjectId) -> HashSet<ObjectId> {
+    let mut seen = HashSet::new();
+    let mut stack = vec![from];
+    let mut buf = Vec::new();
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        if let Ok(Some(d)) = repo.objects.try_find(&id, &mut buf) {
+            if let Ok(c) = CommitRef::from_bytes(d.data, repo.object_hash()) {
+                stack.extend(c.parents());
+            }
+        }
+    }
+    seen
+}
+
+fn commit_tree(repo: &gix::Repository, id: ObjectId) -> Option<ObjectId> {
+    let mut buf = Vec::new();
+    let d = repo.objects.try_find(&id, &mut buf).ok()??;
+    CommitRef::from_bytes(d.data, repo.object_hash())
+        .ok()
+        .map(|c| c.tree())
+}
+
+/// Collect every commit reachable from `tips` (not crossing into `stop`) and order them
+/// parents first; returns each commit's root tree in the same order, and the `stop` commits
+/// met as parents (the range's boundary).
 fn walk_commits(
     repo: &gix::Repository,
     tips: Vec<ObjectId>,
     idx: &mut HistoryIndex,
-) -> Vec<ObjectId> {
+    stop: &HashSet<ObjectId>,
+) -> (Vec<ObjectId>, Vec<ObjectId>) {
+    let mut boundary = HashSet::new();
     let mut buf = Vec::new();
     let mut index: HashMap<ObjectId, u32> = HashMap::new();
     let mut metas: Vec<(CommitMeta, ObjectId, Vec<ObjectId>)> = Vec::new();
@@ -206,6 +257,10 @@ fn walk_commits(
     let mut missing_parents = 0usize;
     while let Some(id) = stack.pop() {
         if index.contains_key(&id) {
+            continue;
+        }
+        if stop.contains(&id) {
+            boundary.insert(id);
             continue;
         }
         let data = match repo.objects.try_find(&id, &mut buf) {
@@ -283,13 +338,21 @@ fn walk_commits(
         }
     }
     idx.commits = order.iter().map(|&i| metas[i as usize].0.clone()).collect();
-    order.iter().map(|&i| metas[i as usize].1).collect()
+    let mut boundary: Vec<ObjectId> = boundary.into_iter().collect();
+    boundary.sort();
+    (
+        order.iter().map(|&i| metas[i as usize].1).collect(),
+        boundary,
+    )
 }
 
 /// Walk each commit's tree, skipping subtrees already seen at the same path, recording each
 /// blob's first site.
+/// `seed` trees are walked first, silently: what they hold is known already (a range's
+/// base side) and is neither reported nor scanned.
 fn walk_trees(
     repo: &gix::Repository,
+    seed: &[ObjectId],
     trees: Vec<ObjectId>,
     idx: &mut HistoryIndex,
     on_blob: &mut dyn FnMut(usize, &BlobSite),
@@ -303,7 +366,11 @@ fn walk_trees(
     let mut blob_paths: FxHashSet<(u32, u64)> = FxHashSet::default();
     let mut submodule_paths: FxHashSet<u64> = FxHashSet::default();
     let mut buf = Vec::new();
-    for (ci, tree) in trees.into_iter().enumerate() {
+    let roots = seed
+        .iter()
+        .map(|t| (None, *t))
+        .chain(trees.into_iter().enumerate().map(|(ci, t)| (Some(ci), t)));
+    for (ci, tree) in roots {
         if !seen_trees.insert((tree, ROOT_HASH)) {
             continue;
         }
@@ -362,6 +429,10 @@ fn walk_trees(
                         }
                     }
                     EntryKind::Blob | EntryKind::BlobExecutable => match blob_at.get(entry.oid) {
+                        Some(&KNOWN) => {}
+                        None if ci.is_none() => {
+                            blob_at.insert(entry.oid.to_owned(), KNOWN);
+                        }
                         Some(&b) => {
                             if blob_paths.insert((b, hash)) {
                                 idx.blobs[b as usize].also_in += 1;
@@ -374,7 +445,7 @@ fn walk_trees(
                             blob_paths.insert((b, hash));
                             idx.blobs.push(BlobSite {
                                 id: oid,
-                                commit: Some(ci as u32),
+                                commit: ci.map(|c| c as u32),
                                 path: path(),
                                 also_in: 0,
                             });
@@ -393,6 +464,8 @@ fn walk_trees(
 }
 
 const ROOT_HASH: u64 = 0xcbf2_9ce4_8422_2325;
+/// `blob_at` marker for blobs the range's base already has.
+const KNOWN: u32 = u32::MAX;
 
 /// FNV-1a of `parent/name`, continued from the parent's hash.
 fn child_hash(parent: u64, name: &[u8]) -> u64 {
@@ -410,6 +483,30 @@ fn display_dir(prefix: &str) -> &str {
         "/"
     } else {
         prefix
+    }
+}
+
+/// Does the file at `path` in `commit` already contain `secret`? (A range's findings that
+/// the base side already had are not new.)
+pub fn commit_file_contains(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    path: &str,
+    secret: &[u8],
+) -> bool {
+    let Ok(c) = repo.find_commit(commit) else {
+        return false;
+    };
+    let Ok(tree) = c.tree() else {
+        return false;
+    };
+    let Ok(Some(entry)) = tree.lookup_entry_by_path(path) else {
+        return false;
+    };
+    let mut buf = Vec::new();
+    match repo.objects.try_find(entry.oid(), &mut buf) {
+        Ok(Some(d)) => memchr::memmem::find(d.data, secret).is_some(),
+        _ => false,
     }
 }
 
