@@ -24,9 +24,32 @@ pub enum Command {
     /// List and check detection rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Install or remove a git pre-commit hook that runs `keyguard scan --staged`.
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// Record the current findings so they stop blocking (`scan --baseline FILE`).
     #[command(subcommand)]
     Baseline(BaselineCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write the hook into the repository's hooks directory (`core.hooksPath` is honoured).
+    /// An existing hook is never replaced: keyguard refuses, or with --chain keeps it and
+    /// runs it first.
+    Install {
+        /// The repository (default: the current directory).
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+        /// Keep an existing pre-commit hook and run it before keyguard.
+        #[arg(long)]
+        chain: bool,
+    },
+    /// Remove the hook keyguard installed (and restore a chained one); nothing else.
+    Uninstall {
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

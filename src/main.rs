@@ -4,7 +4,7 @@
 mod cli;
 
 use clap::Parser;
-use cli::{BaselineCommand, Cli, Command, RulesCommand, ScanArgs};
+use cli::{BaselineCommand, Cli, Command, HookCommand, RulesCommand, ScanArgs};
 use keyguard::report::{self, Format};
 use keyguard::rules::{self, RuleSet};
 use keyguard::scan::Progress;
@@ -60,6 +60,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         }) => rules_list(family, config.as_deref(), format),
         Command::Rules(RulesCommand::Check { files }) => rules_check(files),
         Command::Baseline(BaselineCommand::Create(args)) => baseline_create(args),
+        Command::Hook(cmd) => hook(cmd),
     }
 }
 
@@ -82,6 +83,30 @@ fn scan(args: ScanArgs) -> Result<ExitCode, Error> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn hook(cmd: HookCommand) -> Result<ExitCode, Error> {
+    use keyguard::hook::{self, Outcome};
+    let outcome = match cmd {
+        HookCommand::Install { repo, chain } => {
+            let exe = std::env::current_exe().map_err(|e| Error::io("keyguard", &e))?;
+            hook::install(&repo, &exe, chain)?
+        }
+        HookCommand::Uninstall { repo } => hook::uninstall(&repo)?,
+    };
+    let msg = match outcome {
+        Outcome::Installed(p) => format!("installed the keyguard pre-commit hook at {}", p.display()),
+        Outcome::Chained { hook, previous } => format!(
+            "installed the keyguard pre-commit hook at {}; the existing hook was moved to {} and runs first",
+            hook.display(),
+            previous.display()
+        ),
+        Outcome::Removed(p) => format!("removed the keyguard pre-commit hook {}", p.display()),
+        Outcome::Restored(p) => format!("removed the keyguard hook and restored the previous hook at {}", p.display()),
+        Outcome::NothingToRemove(p) => format!("no hook at {}; nothing to remove", p.display()),
+    };
+    eprintln!("keyguard: {msg}");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `baseline create`: scan, then write every finding to the baseline file.
