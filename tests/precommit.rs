@@ -8,33 +8,8 @@
 mod common;
 
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-
-/// `$KEYGUARD_PRE_COMMIT`, or a venv under `target/tools` with pre-commit installed on first use.
-fn pre_commit() -> PathBuf {
-    if let Ok(p) = std::env::var("KEYGUARD_PRE_COMMIT") {
-        return PathBuf::from(p);
-    }
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/pre-commit-venv");
-    let exe = venv.join("bin/pre-commit");
-    if !exe.exists() {
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("python3 is needed for the pre-commit framework")
-            .success();
-        assert!(ok, "python3 -m venv failed");
-        let ok = Command::new(venv.join("bin/pip"))
-            .args(["install", "-q", "pre-commit"])
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "pip install pre-commit failed");
-    }
-    exe
-}
 
 fn git(dir: &Path, args: &[&str]) -> Output {
     Command::new("git")
