@@ -144,25 +144,7 @@ fn corrupt_or_newer_baselines_are_errors_and_never_overwritten() {
 fn history_findings_can_be_baselined_too() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=A",
-                "-c",
-                "user.email=a@b.test",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(d)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    };
+    let git = |args: &[&str]| git_ok(d, args);
     git(&["init", "-q"]);
     write(d, "k.txt", format!("t={}\n", github_token(9)).as_bytes());
     git(&["add", "."]);

@@ -77,23 +77,7 @@ fn split(cmd: &str) -> Vec<String> {
 fn every_template_parses_and_its_keyguard_commands_run() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let git = |args: &[&str]| {
-        assert!(Command::new("git")
-            .args([
-                "-c",
-                "user.name=A",
-                "-c",
-                "user.email=a@b.test",
-                "-c",
-                "init.defaultBranch=main"
-            ])
-            .args(args)
-            .current_dir(d)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .status()
-            .unwrap()
-            .success());
-    };
+    let git = |args: &[&str]| git_ok(d, args);
     git(&["init", "-q"]);
     write(d, "README.md", b"clean\n");
     git(&["add", "."]);

@@ -4,37 +4,9 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::Command;
 
-/// Run git in `dir` with a fixed identity and dates, failing the test on error.
 fn git(dir: &Path, args: &[&str]) -> String {
-    let o = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Alice Example",
-            "-c",
-            "user.email=alice@corp.test",
-        ])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_DATE", "2024-03-01T10:00:00+01:00")
-        .env("GIT_COMMITTER_DATE", "2024-03-01T10:00:00+01:00")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        o.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
+    git_ok(dir, args)
 }
 
 fn repo() -> tempfile::TempDir {

@@ -7,22 +7,7 @@ use std::path::Path;
 use std::process::Output;
 
 fn git(dir: &Path, args: &[&str]) -> Output {
-    std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=A",
-            "-c",
-            "user.email=a@b.test",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(["-c", "init.defaultBranch=main"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap()
+    git_command(dir).args(args).output().unwrap()
 }
 
 fn commit(dir: &Path, file: &str, text: &str) -> Output {

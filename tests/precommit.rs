@@ -12,20 +12,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn git(dir: &Path, args: &[&str]) -> Output {
-    Command::new("git")
-        .args([
-            "-c",
-            "user.name=A",
-            "-c",
-            "user.email=a@b.test",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(["-c", "init.defaultBranch=main"])
+    git_command(dir)
         .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
         .env("PRE_COMMIT_HOME", dir.join(".pre-commit-cache"))
         .output()
         .unwrap()

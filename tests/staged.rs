@@ -6,27 +6,7 @@ use common::*;
 use std::path::Path;
 
 fn git(dir: &Path, args: &[&str]) {
-    let o = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=A",
-            "-c",
-            "user.email=a@b.test",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(["-c", "init.defaultBranch=main"])
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    git_ok(dir, args);
 }
 
 fn staged(dir: &Path) -> (Run, Vec<serde_json::Value>) {

@@ -193,3 +193,37 @@ pub fn pre_commit() -> PathBuf {
     }
     exe
 }
+
+/// `git` in `dir` with a fixed identity and dates, and no user or system configuration.
+pub fn git_command(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.args([
+        "-c",
+        "user.name=Alice Example",
+        "-c",
+        "user.email=alice@corp.test",
+    ])
+    .args([
+        "-c",
+        "init.defaultBranch=main",
+        "-c",
+        "commit.gpgsign=false",
+    ])
+    .current_dir(dir)
+    .env("GIT_AUTHOR_DATE", "2024-03-01T10:00:00+01:00")
+    .env("GIT_COMMITTER_DATE", "2024-03-01T10:00:00+01:00")
+    .env("GIT_CONFIG_GLOBAL", "/dev/null")
+    .env("GIT_CONFIG_NOSYSTEM", "1");
+    c
+}
+
+/// Run git, failing the test if it fails; returns its trimmed stdout.
+pub fn git_ok(dir: &Path, args: &[&str]) -> String {
+    let o = git_command(dir).args(args).output().expect("git runs");
+    assert!(
+        o.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
