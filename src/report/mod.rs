@@ -1,6 +1,9 @@
 //! Reports: one file per output format, all reading the same [`ScanReport`].
 
+pub mod csv;
+pub mod gitlab;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod text;
 
@@ -14,6 +17,12 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 for GitHub code scanning and other SARIF readers.
     Sarif,
+    /// GitLab's secret-detection report (merge-request widget, vulnerability report).
+    Gitlab,
+    /// JUnit XML for CI test tabs (Azure Pipelines, Jenkins).
+    Junit,
+    /// CSV, one row per finding.
+    Csv,
 }
 
 /// Render `report`; secrets are redacted unless `show_secrets`.
@@ -22,6 +31,9 @@ pub fn render(report: &ScanReport, format: Format, show_secrets: bool) -> String
         Format::Text => text::render(report, show_secrets),
         Format::Json => json::render(report, show_secrets),
         Format::Sarif => sarif::render(report, show_secrets),
+        Format::Gitlab => gitlab::render(report, show_secrets),
+        Format::Junit => junit::render(report, show_secrets),
+        Format::Csv => csv::render(report, show_secrets),
     }
 }
 
