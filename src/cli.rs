@@ -27,6 +27,9 @@ pub enum Command {
     /// Install or remove a git pre-commit hook that runs `keyguard scan --staged`.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Migrate from gitleaks or detect-secrets.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Record the current findings so they stop blocking (`scan --baseline FILE`).
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -50,6 +53,24 @@ pub enum HookCommand {
         #[arg(default_value = ".")]
         repo: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Turn a `.gitleaksignore` into keyguard baseline entries: scans (with the `scan`
+    /// options given) and records the findings at the places the file names.
+    Gitleaksignore(ImportArgs),
+    /// Turn a detect-secrets `.secrets.baseline` into keyguard baseline entries, the same way.
+    DetectSecrets(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file to import.
+    pub file: PathBuf,
+    /// The baseline to write or extend (default `.keyguard-baseline.toml`, or --output).
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ pub mod detect;
 pub mod error;
 pub mod finding;
 pub mod hook;
+pub mod import;
 pub mod report;
 pub mod rules;
 pub mod scan;

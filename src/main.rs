@@ -4,7 +4,9 @@
 mod cli;
 
 use clap::Parser;
-use cli::{BaselineCommand, Cli, Command, HookCommand, RulesCommand, ScanArgs};
+use cli::{
+    BaselineCommand, Cli, Command, HookCommand, ImportArgs, ImportCommand, RulesCommand, ScanArgs,
+};
 use keyguard::report::{self, Format};
 use keyguard::rules::{self, RuleSet};
 use keyguard::scan::Progress;
@@ -61,6 +63,14 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Rules(RulesCommand::Check { files }) => rules_check(files),
         Command::Baseline(BaselineCommand::Create(args)) => baseline_create(args),
         Command::Hook(cmd) => hook(cmd),
+        Command::Import(ImportCommand::Gitleaksignore(a)) => {
+            let places = keyguard::import::read_gitleaksignore(&a.file)?;
+            import_places(a, places, "imported from .gitleaksignore")
+        }
+        Command::Import(ImportCommand::DetectSecrets(a)) => {
+            let places = keyguard::import::read_detect_secrets(&a.file)?;
+            import_places(a, places, "imported from detect-secrets baseline")
+        }
     }
 }
 
@@ -106,6 +116,56 @@ fn hook(cmd: HookCommand) -> Result<ExitCode, Error> {
         Outcome::NothingToRemove(p) => format!("no hook at {}; nothing to remove", p.display()),
     };
     eprintln!("keyguard: {msg}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Scan, then record the findings at `places` in the baseline.
+fn import_places(
+    a: ImportArgs,
+    places: Vec<keyguard::import::Place>,
+    reason: &str,
+) -> Result<ExitCode, Error> {
+    use keyguard::suppress::baseline::{Baseline, DEFAULT_FILE};
+    let path = a
+        .scan
+        .output
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(DEFAULT_FILE));
+    let previous = if path.exists() {
+        Some(Baseline::load(&path)?)
+    } else {
+        None
+    };
+    let mut opts = scan_options(&a.scan)?;
+    opts.baseline = None;
+    if a.file.is_relative() {
+        // The imported file holds hashes and places, not secrets: do not scan it.
+        opts.exclude.push(format!("/{}", a.file.display()));
+    }
+    let report = keyguard::scan(&opts)?;
+    let (b, unmatched) =
+        keyguard::import::baseline_for(&report.findings, &places, reason, previous.as_ref());
+    keyguard::report::write_atomic(&path, b.to_toml().as_bytes())?;
+    for p in &unmatched {
+        eprintln!(
+            "warning: {}: {}:{}{}: no keyguard finding at this place; not imported",
+            a.file.display(),
+            p.path,
+            p.line,
+            p.commit
+                .as_ref()
+                .map(|c| format!(" (commit {c})"))
+                .unwrap_or_default()
+        );
+    }
+    eprintln!(
+        "keyguard: {} of {} entries in {} matched keyguard findings; {} now has {} entries",
+        places.len() - unmatched.len(),
+        places.len(),
+        a.file.display(),
+        path.display(),
+        b.entries.len()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -146,6 +146,13 @@ fn accept(
     if rule.allow.iter().any(|a| a.is_match(secret)) {
         return None;
     }
+    if rule
+        .allow_key
+        .iter()
+        .any(|a| a.is_match(&bytes[mstart..start]))
+    {
+        return None;
+    }
     if let Some(min) = rule.spec.entropy {
         if shannon_entropy(secret) < min {
             return None;

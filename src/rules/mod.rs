@@ -48,6 +48,10 @@ pub struct RuleSpec {
     /// Regexes tried on the secret: a hit means "not a secret" (stopwords, placeholders).
     #[serde(default)]
     pub allow: Vec<String>,
+    /// Regexes tried on the match before the secret (the key or context): a hit means "not a
+    /// secret" (`hashed_secret = "…"` holds a hash).
+    #[serde(default)]
+    pub allow_key: Vec<String>,
     /// A second pattern that must match within `within` bytes of the first (e.g. an AWS
     /// secret key next to its access key id).
     #[serde(default)]
@@ -97,6 +101,7 @@ pub struct Rule {
     /// Index of the capture group holding the secret.
     pub secret_group: usize,
     pub allow: Vec<Regex>,
+    pub allow_key: Vec<Regex>,
     pub nearby: Option<(Regex, usize)>,
     pub window: usize,
     /// A `generic` family rule yields to any specific rule matching the same bytes.
@@ -257,6 +262,11 @@ pub fn compile(spec: RuleSpec, source: &str) -> Result<Rule, Error> {
         .iter()
         .map(|a| build_regex(a).map_err(|e| fail(format!("invalid allow regex `{a}`: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
+    let allow_key = spec
+        .allow_key
+        .iter()
+        .map(|a| build_regex(a).map_err(|e| fail(format!("invalid allow_key regex `{a}`: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
     let nearby = match &spec.nearby {
         Some(n) => Some((
             build_regex(&n.regex).map_err(|e| fail(format!("invalid nearby regex: {e}")))?,
@@ -278,6 +288,7 @@ pub fn compile(spec: RuleSpec, source: &str) -> Result<Rule, Error> {
         regex,
         secret_group,
         allow,
+        allow_key,
         nearby,
         window,
         spec,
