@@ -62,6 +62,15 @@ pub enum ImportCommand {
     Gitleaksignore(ImportArgs),
     /// Turn a detect-secrets `.secrets.baseline` into keyguard baseline entries, the same way.
     DetectSecrets(ImportArgs),
+    /// Translate a gitleaks configuration (custom rules, allowlists, [extend]) into
+    /// `.keyguard.toml`, saying what could not be translated. Never overwrites a file.
+    Gitleaks {
+        /// The gitleaks configuration, e.g. `.gitleaks.toml`.
+        file: PathBuf,
+        /// Where to write (default `.keyguard.toml`); an existing file is never replaced.
+        #[arg(short, long, value_name = "FILE", default_value = ".keyguard.toml")]
+        output: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -67,6 +67,29 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             let places = keyguard::import::read_gitleaksignore(&a.file)?;
             import_places(a, places, "imported from .gitleaksignore")
         }
+        Command::Import(ImportCommand::Gitleaks { file, output }) => {
+            if output.exists() {
+                return Err(Error::Usage(format!(
+                    "{} already exists; not replacing it (choose another --output and merge by hand)",
+                    output.display()
+                )));
+            }
+            let t = keyguard::import::gitleaks_config(&file)?;
+            keyguard::report::write_atomic(&output, t.config.as_bytes())?;
+            for u in &t.untranslated {
+                eprintln!("not translated: {u}");
+            }
+            eprintln!(
+                "keyguard: wrote {} with {} rule{} from {} ({} item{} not translated, listed above and in the file)",
+                output.display(),
+                t.rules,
+                if t.rules == 1 { "" } else { "s" },
+                file.display(),
+                t.untranslated.len(),
+                if t.untranslated.len() == 1 { "" } else { "s" }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import(ImportCommand::DetectSecrets(a)) => {
             let places = keyguard::import::read_detect_secrets(&a.file)?;
             import_places(a, places, "imported from detect-secrets baseline")

@@ -100,3 +100,73 @@ fn malformed_files_are_errors_naming_the_file_and_line() {
         "nothing written on error"
     );
 }
+
+#[test]
+fn a_gitleaks_config_becomes_keyguard_toml_and_says_what_it_could_not_translate() {
+    let dir = tree(&[
+        (
+            ".gitleaks.toml",
+            r#"
+title = "team config"
+[extend]
+useDefault = true
+disabledRules = ["generic-api-key"]
+
+[[rules]]
+id = "acme-token"
+description = "ACME internal token"
+regex = '''\b(acme_[a-z0-9]{24})\b'''
+keywords = ["acme_"]
+entropy = 2.5
+[rules.allowlist]
+stopwords = ["acme_testtesttesttesttesttest"]
+
+[[rules]]
+id = "no-keywords"
+regex = '''corp-[0-9]{12}'''
+
+[[rules]]
+id = "pem-files"
+path = '''\.pem$'''
+
+[allowlist]
+paths = ['''vendor/''']
+stopwords = ["notreal"]
+"#,
+        ),
+        ("app.env", "TOKEN=acme_q8w7e6r5t4y3u2i1o9p8a7s6\n"),
+    ]);
+    let d = dir.path();
+    let r = run(d, &["import", "gitleaks", ".gitleaks.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for needle in [
+        "no-keywords",
+        "pem-files",
+        "disabledRules",
+        "vendor/",
+        "1 rule from",
+    ] {
+        assert!(
+            r.stderr.contains(needle),
+            "missing `{needle}`: {}",
+            r.stderr
+        );
+    }
+    let config = std::fs::read_to_string(d.join(".keyguard.toml")).unwrap();
+    assert!(config.contains("# NOT TRANSLATED"), "{config}");
+    // The translated configuration loads and its rule finds the team's token.
+    let r = run(d, &["scan", ".", "-f", "json"]);
+    let f = findings(&r.json());
+    assert!(
+        f.iter().any(|f| f["rule_id"] == "acme-token"),
+        "{}",
+        r.stdout
+    );
+    // An existing .keyguard.toml is never replaced.
+    let again = run(d, &["import", "gitleaks", ".gitleaks.toml"]);
+    assert_eq!(again.code, 2);
+    assert_eq!(
+        std::fs::read_to_string(d.join(".keyguard.toml")).unwrap(),
+        config
+    );
+}
