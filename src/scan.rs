@@ -514,6 +514,20 @@ fn scan_history(
             })
         });
     }
+    // A range's findings point at HEAD's version of the file where the secret is still there
+    // (that is where a reviewer can fix it); otherwise at the introducing version.
+    if let Some((_, head)) = &hopts.range {
+        let head = git::resolve(&repo, head)?;
+        let mut files: std::collections::HashMap<String, Option<Vec<u8>>> = Default::default();
+        for (_, _, f) in &mut findings {
+            let content = files
+                .entry(f.location.path.clone())
+                .or_insert_with(|| git::file_at(&repo, head, &f.location.path));
+            if let Some(text) = content {
+                relocate(f, text);
+            }
+        }
+    }
     // Attribution, only for the blobs that kept findings.
     let mut infos: std::collections::HashMap<u32, std::sync::Arc<git::CommitInfo>> =
         Default::default();
@@ -544,6 +558,22 @@ fn scan_history(
         }),
     };
     Ok((findings, history))
+}
+
+/// Move `f` to where its secret is in `text` (another version of the same file), if there.
+fn relocate(f: &mut Finding, text: &[u8]) {
+    let Some(start) = memchr::memmem::find(text, f.secret.as_bytes()) else {
+        return;
+    };
+    let end = start + f.secret.len();
+    let mut lines = LineIndex::new(text);
+    let (line, ls, le, _) = lines.locate(start);
+    let (end_line, es, _, _) = lines.locate(end.saturating_sub(1).max(start));
+    f.location.line = line;
+    f.location.column = char_count(&text[ls..start]) + 1;
+    f.location.end_line = end_line;
+    f.location.end_column = char_count(&text[es..end]) + 1;
+    f.line_text = String::from_utf8_lossy(&text[ls..le]).into_owned();
 }
 
 /// A remote URL with any `user:password@` removed: reports must not carry credentials.

@@ -333,6 +333,13 @@ fn a_range_scans_only_what_its_commits_introduce() {
         "add deploy env",
     );
     commit_file(d, "README.md", "docs\n", "docs");
+    // Lines added above the secret later in the range: findings point at HEAD's line.
+    commit_file(
+        d,
+        "deploy/prod.env",
+        &format!("# prod\nREGION=eu\nTOKEN={new}\n"),
+        "header",
+    );
 
     let secrets = |args: &[&str]| -> (i32, Vec<serde_json::Value>) {
         let r = run(
@@ -346,7 +353,16 @@ fn a_range_scans_only_what_its_commits_introduce() {
     assert_eq!(code, 1);
     assert_eq!(f.len(), 1, "only the new secret: {f:?}");
     assert_eq!(f[0]["secret"], new.as_str());
-    assert_eq!(f[0]["commit"]["id"], added.as_str());
+    assert_eq!(
+        f[0]["commit"]["id"],
+        added.as_str(),
+        "named by the commit that added it"
+    );
+    assert_eq!(
+        (f[0]["line"].as_u64(), f[0]["column"].as_u64()),
+        (Some(3), Some(7)),
+        "at HEAD's line"
+    );
     // --since REV is REV..HEAD; HEAD is `feature` here.
     let (_, f) = secrets(&["--since", "main"]);
     assert_eq!(f.len(), 1);

@@ -116,3 +116,21 @@ fn not_a_repository_is_an_error() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not a git repository"), "{}", r.stderr);
 }
+
+#[test]
+fn a_detached_head_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    write(d, "a.txt", b"one\n");
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "one"]);
+    git(d, &["checkout", "-q", "--detach"]);
+    write(d, "b.txt", format!("t={}\n", github_token(8)).as_bytes());
+    git(d, &["add", "b.txt"]);
+    let (r, f) = staged(d);
+    assert_eq!((r.code, f.len()), (1, 1), "{}", r.stderr);
+    git(d, &["commit", "-q", "-m", "two"]);
+    let r = run(d, &["scan", "--since", "main", "-f", "json"]);
+    assert_eq!((r.code, findings(&r.json()).len()), (1, 1), "{}", r.stderr);
+}

@@ -208,7 +208,7 @@ fn tips(
 }
 
 /// A revision (branch, tag, commit, `HEAD~2`…) as a commit id; an error names it.
-fn resolve(repo: &gix::Repository, rev: &str) -> Result<ObjectId, Error> {
+pub fn resolve(repo: &gix::Repository, rev: &str) -> Result<ObjectId, Error> {
     repo.rev_parse_single(rev)
         .map(|id| id.detach())
         .map_err(|e| Error::Usage(format!("unknown revision `{rev}`: {e}")))
@@ -484,6 +484,15 @@ fn display_dir(prefix: &str) -> &str {
     } else {
         prefix
     }
+}
+
+/// The content of the file at `path` in `commit`, if it exists there.
+pub fn file_at(repo: &gix::Repository, commit: ObjectId, path: &str) -> Option<Vec<u8>> {
+    let tree = repo.find_commit(commit).ok()?.tree().ok()?;
+    let entry = tree.lookup_entry_by_path(path).ok()??;
+    let mut buf = Vec::new();
+    let d = repo.objects.try_find(entry.oid(), &mut buf).ok()??;
+    Some(d.data.to_vec())
 }
 
 /// Does the file at `path` in `commit` already contain `secret`? (A range's findings that
