@@ -105,3 +105,21 @@ fn outside_a_repository_is_an_error() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not a git repository"), "{}", r.stderr);
 }
+
+#[test]
+fn a_hooks_path_that_cannot_be_written_is_an_error_naming_it() {
+    let dir = init();
+    let d = dir.path();
+    // core.hooksPath points below a regular file: the directory cannot be created.
+    write(d, "not-a-dir", b"file\n");
+    assert!(git(d, &["config", "core.hooksPath", "not-a-dir/hooks"])
+        .status
+        .success());
+    let r = run(d, &["hook", "install"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not-a-dir/hooks"), "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(d.join("not-a-dir")).unwrap(),
+        "file\n"
+    );
+}
