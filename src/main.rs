@@ -142,15 +142,20 @@ fn hook(cmd: HookCommand) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Scan, then record the findings at `places` in the baseline.
-fn import_places(
-    a: ImportArgs,
-    places: Vec<keyguard::import::Place>,
-    reason: &str,
-) -> Result<ExitCode, Error> {
+/// The baseline file to write (`--output`, default `.keyguard-baseline.toml`) and what it
+/// holds now. An existing file must parse: its owners, reasons and expiry dates are kept, and
+/// a corrupt one is never overwritten.
+fn baseline_target(
+    args: &ScanArgs,
+) -> Result<
+    (
+        std::path::PathBuf,
+        Option<keyguard::suppress::baseline::Baseline>,
+    ),
+    Error,
+> {
     use keyguard::suppress::baseline::{Baseline, DEFAULT_FILE};
-    let path = a
-        .scan
+    let path = args
         .output
         .clone()
         .unwrap_or_else(|| std::path::PathBuf::from(DEFAULT_FILE));
@@ -159,6 +164,16 @@ fn import_places(
     } else {
         None
     };
+    Ok((path, previous))
+}
+
+/// Scan, then record the findings at `places` in the baseline.
+fn import_places(
+    a: ImportArgs,
+    places: Vec<keyguard::import::Place>,
+    reason: &str,
+) -> Result<ExitCode, Error> {
+    let (path, previous) = baseline_target(&a.scan)?;
     let mut opts = scan_options(&a.scan)?;
     opts.baseline = None;
     if a.file.is_relative() {
@@ -194,18 +209,8 @@ fn import_places(
 
 /// `baseline create`: scan, then write every finding to the baseline file.
 fn baseline_create(args: ScanArgs) -> Result<ExitCode, Error> {
-    use keyguard::suppress::baseline::{Baseline, DEFAULT_FILE};
-    let path = args
-        .output
-        .clone()
-        .unwrap_or_else(|| std::path::PathBuf::from(DEFAULT_FILE));
-    // An existing file must parse: its owners, reasons and expiry dates are kept, and a
-    // corrupt one is never overwritten.
-    let previous = if path.exists() {
-        Some(Baseline::load(&path)?)
-    } else {
-        None
-    };
+    use keyguard::suppress::baseline::Baseline;
+    let (path, previous) = baseline_target(&args)?;
     let mut opts = scan_options(&args)?;
     opts.baseline = None;
     let report = keyguard::scan(&opts)?;
