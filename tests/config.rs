@@ -152,3 +152,21 @@ fn custom_rule_with_invalid_regex_names_rule_and_file() {
     assert!(r.stderr.contains(".keyguard.toml"), "{}", r.stderr);
     assert!(r.stderr.contains("invalid regex"), "{}", r.stderr);
 }
+
+#[test]
+fn a_custom_regex_too_large_to_compile_is_an_error_at_load_not_a_crash() {
+    let dir = tree(&[
+        (
+            ".keyguard.toml",
+            "[[rule]]\nid = \"huge\"\nname = \"h\"\nfamily = \"x\"\nseverity = \"low\"\nkeywords = [\"abc\"]\nregex = '''abc(?:[a-z]{1000}){1000}'''\n",
+        ),
+        ("a.txt", "abc\n"),
+    ]);
+    let r = run(dir.path(), &["scan"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("huge") && r.stderr.contains("size limit"),
+        "{}",
+        r.stderr
+    );
+}

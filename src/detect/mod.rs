@@ -106,8 +106,9 @@ fn window(bytes: &[u8], pos: usize, size: usize) -> (usize, usize) {
 
 fn run_rule(rule: &Rule, idx: u32, bytes: &[u8], (lo, hi): (usize, usize), out: &mut Vec<Match>) {
     let hay = &bytes[lo..hi];
-    for caps in rule.regex.captures_iter(hay) {
-        let Some(g) = caps.get(rule.secret_group).or_else(|| caps.get(0)) else {
+    let c = rule.compiled();
+    for caps in c.regex.captures_iter(hay) {
+        let Some(g) = caps.get(c.secret_group).or_else(|| caps.get(0)) else {
             continue;
         };
         let whole = caps.get(0).expect("group 0 always matches");
@@ -143,11 +144,11 @@ fn accept(
     if secret.is_empty() || placeholder::is_placeholder(secret) {
         return None;
     }
-    if rule.allow.iter().any(|a| a.is_match(secret)) {
+    let c = rule.compiled();
+    if c.allow.iter().any(|a| a.is_match(secret)) {
         return None;
     }
-    if rule
-        .allow_key
+    if c.allow_key
         .iter()
         .any(|a| a.is_match(&bytes[mstart..start]))
     {
@@ -158,7 +159,7 @@ fn accept(
             return None;
         }
     }
-    if let Some((re, within)) = &rule.nearby {
+    if let Some((re, within)) = &c.nearby {
         let lo = mstart.saturating_sub(*within);
         let hi = (mend + within).min(bytes.len());
         if !re.is_match(&bytes[lo..hi]) {

@@ -4,7 +4,7 @@
 use crate::error::Error;
 use gix::hash::ObjectId;
 use gix::index::entry::Mode;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// A staged file whose content differs from HEAD.
 #[derive(Debug, Clone)]
@@ -33,72 +33,92 @@ fn blob_mode(m: Mode) -> bool {
     m == Mode::FILE || m == Mode::FILE_EXECUTABLE
 }
 
-/// Compare the index with HEAD's tree.
+/// Compare the index with HEAD's tree: both are sorted by path, so one merge-join pass finds
+/// what changed, with no hashing of paths.
 pub fn staged(repo: &gix::Repository) -> Result<Staged, Error> {
     let git_dir = repo.git_dir().display().to_string();
     let index = repo.index_or_empty().map_err(|e| Error::Io {
         path: git_dir.clone(),
         reason: format!("cannot read the index: {e}"),
     })?;
-    let (head, has_head): (HashMap<Vec<u8>, ObjectId>, bool) = match repo.head_tree_id() {
-        Ok(tree) => {
-            let head_index = repo.index_from_tree(&tree).map_err(|e| Error::Io {
-                path: git_dir.clone(),
-                reason: format!("cannot read HEAD's tree: {e}"),
-            })?;
-            let map = head_index
-                .entries()
-                .iter()
-                .filter(|e| blob_mode(e.mode))
-                .map(|e| (e.path(&head_index).to_vec(), e.id))
-                .collect();
-            (map, true)
-        }
+    let head_index = match repo.head_tree_id() {
+        Ok(tree) => Some(repo.index_from_tree(&tree).map_err(|e| Error::Io {
+            path: git_dir.clone(),
+            reason: format!("cannot read HEAD's tree: {e}"),
+        })?),
         // No HEAD yet: the first commit, everything staged is new.
-        Err(_) => (HashMap::new(), false),
+        Err(_) => None,
     };
     let mut out = Staged {
-        has_head,
+        has_head: head_index.is_some(),
         ..Staged::default()
     };
-    let mut staged_paths: HashSet<Vec<u8>> = HashSet::new();
+    let head: Vec<(&[u8], ObjectId)> = head_index
+        .as_ref()
+        .map(|h| {
+            h.entries()
+                .iter()
+                .filter(|e| blob_mode(e.mode))
+                .map(|e| (e.path(h).as_ref(), e.id))
+                .collect()
+        })
+        .unwrap_or_default();
+    let staged: Vec<(&[u8], ObjectId)> = index
+        .entries()
+        .iter()
+        .filter(|e| {
+            if !blob_mode(e.mode) {
+                out.other += 1;
+                return false;
+            }
+            e.stage_raw() == 0 // an unresolved conflict: stage 0 is what will be committed
+        })
+        .map(|e| (e.path(&index).as_ref(), e.id))
+        .collect();
+    let (mut i, mut j) = (0, 0);
+    let mut removed = Vec::new();
     let mut new_paths = Vec::new();
-    for e in index.entries() {
-        let path = e.path(&index).to_vec();
-        staged_paths.insert(path.clone());
-        if e.stage_raw() != 0 {
-            continue; // an unresolved conflict: stage 0 is what will be committed
-        }
-        if !blob_mode(e.mode) {
-            out.other += 1;
-            continue;
-        }
-        match head.get(&path) {
-            Some(old) if *old == e.id => {}
-            Some(old) => out.files.push(StagedFile {
-                path: String::from_utf8_lossy(&path).into_owned(),
-                id: e.id,
-                old: vec![*old],
-            }),
-            None => new_paths.push((path, e.id)),
+    while i < head.len() || j < staged.len() {
+        match (head.get(i), staged.get(j)) {
+            (Some(h), Some(s)) if h.0 == s.0 => {
+                if h.1 != s.1 {
+                    out.files.push(StagedFile {
+                        path: String::from_utf8_lossy(s.0).into_owned(),
+                        id: s.1,
+                        old: vec![h.1],
+                    });
+                }
+                i += 1;
+                j += 1;
+            }
+            (Some(h), Some(s)) if h.0 < s.0 => {
+                removed.push(h.1);
+                i += 1;
+            }
+            (Some(h), None) => {
+                removed.push(h.1);
+                i += 1;
+            }
+            (_, Some(s)) => {
+                new_paths.push(*s);
+                j += 1;
+            }
+            (None, None) => break,
         }
     }
-    let removed: Vec<ObjectId> = head
-        .iter()
-        .filter(|(p, _)| !staged_paths.contains(*p))
-        .map(|(_, id)| *id)
-        .collect();
     out.deleted = removed.len();
-    let head_blobs: HashSet<ObjectId> = head.values().copied().collect();
-    for (path, id) in new_paths {
-        if head_blobs.contains(&id) {
-            continue; // a pure rename or copy: no new content
+    if !new_paths.is_empty() {
+        let head_blobs: HashSet<ObjectId> = head.iter().map(|(_, id)| *id).collect();
+        for (path, id) in new_paths {
+            if head_blobs.contains(&id) {
+                continue; // a pure rename or copy: no new content
+            }
+            out.files.push(StagedFile {
+                path: String::from_utf8_lossy(path).into_owned(),
+                id,
+                old: removed.clone(),
+            });
         }
-        out.files.push(StagedFile {
-            path: String::from_utf8_lossy(&path).into_owned(),
-            id,
-            old: removed.clone(),
-        });
     }
     out.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
