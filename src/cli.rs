@@ -27,6 +27,15 @@ pub enum Command {
     /// Install or remove a git pre-commit hook that runs `keyguard scan --staged`.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// List every secret reference in the configuration under PATH: format, file:line, store,
+    /// secret name, version pin, consumer, environment (the inventory an auditor asks for).
+    Refs {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// `text`, `json` or `csv`.
+        #[arg(short, long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Migrate from gitleaks or detect-secrets.
     #[command(subcommand)]
     Import(ImportCommand),

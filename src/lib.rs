@@ -11,6 +11,7 @@ pub mod error;
 pub mod finding;
 pub mod hook;
 pub mod import;
+pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod scan;

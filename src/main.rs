@@ -63,6 +63,7 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Rules(RulesCommand::Check { files }) => rules_check(files),
         Command::Baseline(BaselineCommand::Create(args)) => baseline_create(args),
         Command::Hook(cmd) => hook(cmd),
+        Command::Refs { path, format } => refs(path, format),
         Command::Import(ImportCommand::Gitleaksignore(a)) => {
             let places = keyguard::import::read_gitleaksignore(&a.file)?;
             import_places(a, places, "imported from .gitleaksignore")
@@ -139,6 +140,97 @@ fn hook(cmd: HookCommand) -> Result<ExitCode, Error> {
         Outcome::NothingToRemove(p) => format!("no hook at {}; nothing to remove", p.display()),
     };
     eprintln!("keyguard: {msg}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn refs(path: std::path::PathBuf, format: Format) -> Result<ExitCode, Error> {
+    let (refs, problems) = keyguard::policy::refs::inventory(path)?;
+    for p in &problems {
+        eprintln!("warning: {}: {}", p.path, p.message);
+    }
+    let opt = |o: &Option<String>| o.clone().unwrap_or_default();
+    let out = match format {
+        Format::Json => serde_json::to_string_pretty(&refs).expect("refs serialise") + "\n",
+        Format::Csv => {
+            let mut out = String::new();
+            keyguard::report::csv::row(
+                &mut out,
+                [
+                    "format",
+                    "path",
+                    "line",
+                    "column",
+                    "store",
+                    "name",
+                    "version",
+                    "consumer",
+                    "environment",
+                    "kind",
+                ]
+                .map(String::from),
+            );
+            for r in &refs {
+                keyguard::report::csv::row(
+                    &mut out,
+                    [
+                        r.format.to_string(),
+                        r.path.clone(),
+                        r.line.to_string(),
+                        r.column.to_string(),
+                        opt(&r.store),
+                        r.name.clone(),
+                        opt(&r.version),
+                        opt(&r.consumer),
+                        opt(&r.environment),
+                        r.kind.to_string(),
+                    ],
+                );
+            }
+            out
+        }
+        Format::Text => {
+            let mut out = String::new();
+            for r in &refs {
+                out.push_str(&format!(
+                    "{}:{}:{}: {}{} {}{}{}{}{}\n",
+                    r.path,
+                    r.line,
+                    r.column,
+                    r.format,
+                    if r.kind == "reference" {
+                        String::new()
+                    } else {
+                        format!(" [{}]", r.kind)
+                    },
+                    r.store
+                        .as_ref()
+                        .map(|s| format!("{s} "))
+                        .unwrap_or_default(),
+                    r.name,
+                    r.version
+                        .as_ref()
+                        .map(|v| format!(" @{v}"))
+                        .unwrap_or_default(),
+                    r.consumer
+                        .as_ref()
+                        .map(|c| format!(" · used by {c}"))
+                        .unwrap_or_default(),
+                    r.environment
+                        .as_ref()
+                        .map(|e| format!(" · {e}"))
+                        .unwrap_or_default(),
+                ));
+            }
+            out.push_str(&format!("{} secret references\n", refs.len()));
+            out
+        }
+        other => {
+            return Err(Error::Usage(format!(
+                "`keyguard refs` writes text, json or csv, not {other:?}"
+            )))
+        }
+    };
+    emit(&out, None)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -48,7 +48,8 @@ pub fn render(report: &ScanReport, show: bool) -> String {
     out
 }
 
-fn row(out: &mut String, cells: impl IntoIterator<Item = String>) {
+/// Append one RFC 4180 row (formula-safe cells).
+pub fn row(out: &mut String, cells: impl IntoIterator<Item = String>) {
     let cells: Vec<String> = cells.into_iter().map(|c| cell(&c)).collect();
     out.push_str(&cells.join(","));
     out.push_str("\r\n");

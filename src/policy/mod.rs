@@ -1,0 +1,5 @@
+//! The policy half: secret *references* in configuration (where a secret is read from, by
+//! whom, for which environment), inventoried by `keyguard refs`. Checking them against policy
+//! files (`keyguard policy`) builds on this inventory.
+
+pub mod refs;
