@@ -36,6 +36,21 @@ pub enum Command {
         #[arg(short, long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Check the secret references under PATH against policy files: environment
+    /// partitioning, literal secrets, all-secrets grants, naming, version pins.
+    Policy {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Policy files (TOML; see policies/example.toml). Repeatable.
+        #[arg(long = "policy", value_name = "FILE", required = true)]
+        policies: Vec<PathBuf>,
+        /// `text` or `json`.
+        #[arg(short, long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Lowest severity that makes the exit code 1 (default: low).
+        #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+        fail_on: Option<Severity>,
+    },
     /// Migrate from gitleaks or detect-secrets.
     #[command(subcommand)]
     Import(ImportCommand),

@@ -64,6 +64,17 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Baseline(BaselineCommand::Create(args)) => baseline_create(args),
         Command::Hook(cmd) => hook(cmd),
         Command::Refs { path, format } => refs(path, format),
+        Command::Policy {
+            path,
+            policies,
+            format,
+            fail_on,
+        } => policy(
+            path,
+            policies,
+            format,
+            fail_on.unwrap_or(keyguard::Severity::Low),
+        ),
         Command::Import(ImportCommand::Gitleaksignore(a)) => {
             let places = keyguard::import::read_gitleaksignore(&a.file)?;
             import_places(a, places, "imported from .gitleaksignore")
@@ -141,6 +152,80 @@ fn hook(cmd: HookCommand) -> Result<ExitCode, Error> {
     };
     eprintln!("keyguard: {msg}");
     Ok(ExitCode::SUCCESS)
+}
+
+fn policy(
+    path: std::path::PathBuf,
+    files: Vec<std::path::PathBuf>,
+    format: Format,
+    fail_on: keyguard::Severity,
+) -> Result<ExitCode, Error> {
+    use keyguard::policy::{check, model::Policy, refs};
+    let policies = files
+        .iter()
+        .map(|f| Policy::load(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (refs, problems) = refs::inventory(path)?;
+    for p in &problems {
+        eprintln!("warning: {}: {}", p.path, p.message);
+    }
+    let mut violations: Vec<_> = policies
+        .iter()
+        .flat_map(|p| check::check(p, &refs))
+        .collect();
+    violations.sort_by(|a, b| {
+        (
+            &a.reference.path,
+            a.reference.line,
+            a.reference.column,
+            &a.rule_id,
+        )
+            .cmp(&(
+                &b.reference.path,
+                b.reference.line,
+                b.reference.column,
+                &b.rule_id,
+            ))
+    });
+    let blocking = violations.iter().filter(|v| v.severity >= fail_on).count();
+    let out = match format {
+        Format::Json => {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "violations": violations,
+                "summary": { "references": refs.len(), "violations": violations.len(), "blocking": blocking, "fail_on": fail_on },
+            }))
+            .expect("violations serialise")
+                + "\n"
+        }
+        Format::Text => {
+            let mut out = String::new();
+            for v in &violations {
+                let r = &v.reference;
+                out.push_str(&format!(
+                    "{}:{}:{}: {} [{}] {}\n",
+                    r.path, r.line, r.column, v.severity, v.rule_id, v.message
+                ));
+            }
+            out.push_str(&format!(
+                "keyguard policy: {} violation{} in {} secret references, {blocking} at or above {fail_on}\n",
+                violations.len(),
+                if violations.len() == 1 { "" } else { "s" },
+                refs.len()
+            ));
+            out
+        }
+        other => {
+            return Err(Error::Usage(format!(
+                "`keyguard policy` writes text or json for now, not {other:?}"
+            )))
+        }
+    };
+    emit(&out, None)?;
+    Ok(if blocking > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn refs(path: std::path::PathBuf, format: Format) -> Result<ExitCode, Error> {
