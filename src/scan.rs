@@ -566,14 +566,10 @@ fn relocate(f: &mut Finding, text: &[u8]) {
         return;
     };
     let end = start + f.secret.len();
-    let mut lines = LineIndex::new(text);
-    let (line, ls, le, _) = lines.locate(start);
-    let (end_line, es, _, _) = lines.locate(end.saturating_sub(1).max(start));
-    f.location.line = line;
-    f.location.column = char_count(&text[ls..start]) + 1;
-    f.location.end_line = end_line;
-    f.location.end_column = char_count(&text[es..end]) + 1;
-    f.line_text = String::from_utf8_lossy(&text[ls..le]).into_owned();
+    let (location, line_text) =
+        span_location(&mut LineIndex::new(text), &f.location.path, start, end);
+    f.location = location;
+    f.line_text = line_text;
 }
 
 /// A remote URL with any `user:password@` removed: reports must not carry credentials.
@@ -619,12 +615,8 @@ fn scan_staged(
                 continue;
             }
         };
-        if data.len() as u64 > max {
-            *stats.skipped.entry(SkipReason::TooLarge).or_default() += 1;
-            continue;
-        }
-        if crate::source::looks_binary(&data) {
-            *stats.skipped.entry(SkipReason::Binary).or_default() += 1;
+        if let Some(reason) = crate::source::skip_reason(&data, max) {
+            *stats.skipped.entry(reason).or_default() += 1;
             continue;
         }
         stats.files_scanned += 1;
@@ -685,11 +677,8 @@ fn scan_history_blob(
             )
         }
     };
-    if data.len() as u64 > max {
-        return BlobResult::Skipped(SkipReason::TooLarge);
-    }
-    if crate::source::looks_binary(data) {
-        return BlobResult::Skipped(SkipReason::Binary);
+    if let Some(reason) = crate::source::skip_reason(data, max) {
+        return BlobResult::Skipped(reason);
     }
     let (f, s) = scan_blob(config, path, data, scratch, out);
     BlobResult::Scanned(bi, data.len() as u64, f, s)
@@ -769,7 +758,7 @@ pub fn scan_blob(
     }
     let mut lines = LineIndex::new(bytes);
     for m in out.iter() {
-        let (line, line_start, line_end, prev) = lines.locate(m.start);
+        let (_, line_start, line_end, prev) = lines.locate(m.start);
         if suppress::inline_allowed(
             &bytes[line_start..line_end],
             prev.map(|(s, e)| &bytes[s..e]),
@@ -777,16 +766,7 @@ pub fn scan_blob(
             *suppressed.entry(Suppression::Inline).or_default() += 1;
             continue;
         }
-        let f = make_finding(
-            &config.rules,
-            path,
-            bytes,
-            m,
-            &mut lines,
-            line,
-            line_start,
-            line_end,
-        );
+        let f = make_finding(&config.rules, path, bytes, m, &mut lines);
         if let Some(why) = suppress::allowlisted(&config.allowlist, &f) {
             *suppressed.entry(why).or_default() += 1;
             continue;
@@ -796,21 +776,15 @@ pub fn scan_blob(
     (findings, suppressed)
 }
 
-#[allow(clippy::too_many_arguments)]
 fn make_finding(
     rules: &RuleSet,
     path: &str,
     bytes: &[u8],
     m: &Match,
     lines: &mut LineIndex,
-    line: usize,
-    line_start: usize,
-    line_end: usize,
 ) -> Finding {
     let rule = &rules.rules[m.rule as usize];
-    let column = char_count(&bytes[line_start..m.start]) + 1;
-    let (end_line, end_start, _, _) = lines.locate(m.end.saturating_sub(1).max(m.start));
-    let end_column = char_count(&bytes[end_start..m.end]) + 1;
+    let (location, line_text) = span_location(lines, path, m.start, m.end);
     let secret = String::from_utf8_lossy(&bytes[m.start..m.end]).into_owned();
     let hash = secret_hash(&secret);
     Finding {
@@ -819,22 +793,40 @@ fn make_finding(
         family: rule.spec.family.clone(),
         severity: rule.spec.severity,
         confidence: rule.spec.confidence,
-        location: Location {
-            path: path.to_string(),
-            line,
-            column,
-            end_line,
-            end_column,
-        },
+        location,
         fingerprint: fingerprint(&rule.spec.id, path, &hash),
         secret_hash: hash,
-        line_text: String::from_utf8_lossy(&bytes[line_start..line_end]).into_owned(),
+        line_text,
         validated: m.validated,
         secret,
         commit: None,
         also_in: 0,
         versions: 1,
     }
+}
+
+/// Where `start..end` of the indexed text is (1-based lines, columns in characters), and
+/// the text of its first line.
+fn span_location(
+    lines: &mut LineIndex,
+    path: &str,
+    start: usize,
+    end: usize,
+) -> (Location, String) {
+    let bytes = lines.bytes;
+    let (line, ls, le, _) = lines.locate(start);
+    let (end_line, es, _, _) = lines.locate(end.saturating_sub(1).max(start));
+    let location = Location {
+        path: path.to_string(),
+        line,
+        column: char_count(&bytes[ls..start]) + 1,
+        end_line,
+        end_column: char_count(&bytes[es..end]) + 1,
+    };
+    (
+        location,
+        String::from_utf8_lossy(&bytes[ls..le]).into_owned(),
+    )
 }
 
 /// Number of UTF-8 characters (invalid bytes count one each).

@@ -1,6 +1,6 @@
 //! Working-tree source: a parallel walk honouring .gitignore / .ignore and excludes.
 
-use super::{looks_binary, SkipReason};
+use super::{skip_reason, SkipReason};
 use crate::error::Error;
 use ignore::overrides::OverrideBuilder;
 use ignore::{WalkBuilder, WalkState};
@@ -161,11 +161,8 @@ pub fn read_into(
     f.take(max_size + 1)
         .read_to_end(buf)
         .map_err(|e| (SkipReason::Unreadable, Some(e.to_string())))?;
-    if buf.len() as u64 > max_size {
-        return Err((SkipReason::TooLarge, None));
-    }
-    if looks_binary(buf) {
-        return Err((SkipReason::Binary, None));
+    if let Some(reason) = skip_reason(buf, max_size) {
+        return Err((reason, None));
     }
     Ok(())
 }

@@ -29,3 +29,14 @@ pub enum SkipReason {
 pub fn looks_binary(bytes: &[u8]) -> bool {
     memchr::memchr(0, &bytes[..bytes.len().min(8000)]).is_some()
 }
+
+/// Why content read in full is not scanned: over the size limit, or binary.
+pub fn skip_reason(bytes: &[u8], max_size: u64) -> Option<SkipReason> {
+    if bytes.len() as u64 > max_size {
+        Some(SkipReason::TooLarge)
+    } else if looks_binary(bytes) {
+        Some(SkipReason::Binary)
+    } else {
+        None
+    }
+}
