@@ -165,10 +165,9 @@ fn policy(
         .iter()
         .map(|f| Policy::load(f))
         .collect::<Result<Vec<_>, _>>()?;
-    let (refs, problems) = refs::inventory(path)?;
-    for p in &problems {
-        eprintln!("warning: {}: {}", p.path, p.message);
-    }
+    let facts = refs::inventory(path)?;
+    print_problems(&facts.problems);
+    let refs = facts.refs;
     let mut violations: Vec<_> = policies
         .iter()
         .flat_map(|p| check::check(p, &refs))
@@ -228,11 +227,21 @@ fn policy(
     })
 }
 
-fn refs(path: std::path::PathBuf, format: Format) -> Result<ExitCode, Error> {
-    let (refs, problems) = keyguard::policy::refs::inventory(path)?;
-    for p in &problems {
-        eprintln!("warning: {}: {}", p.path, p.message);
+/// Files the policy could not read as their format, and files skipped on purpose.
+fn print_problems(problems: &[keyguard::policy::facts::Problem]) {
+    for p in problems {
+        let what = if p.note { "note" } else { "warning" };
+        match p.line {
+            0 => eprintln!("{what}: {}: {}", p.path, p.message),
+            l => eprintln!("{what}: {}:{l}: {}", p.path, p.message),
+        }
     }
+}
+
+fn refs(path: std::path::PathBuf, format: Format) -> Result<ExitCode, Error> {
+    let facts = keyguard::policy::refs::inventory(path)?;
+    print_problems(&facts.problems);
+    let refs = facts.refs;
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let out = match format {
         Format::Json => serde_json::to_string_pretty(&refs).expect("refs serialise") + "\n",

@@ -7,6 +7,9 @@ mod dotenv;
 mod github_actions;
 mod vault;
 
+use super::certificates;
+pub use super::facts::{Certificate, Facts, Grant, Place, Problem, SecretDecl, StoreDecl};
+use super::tree::{self, Node};
 use crate::error::Error;
 use crate::source::fs;
 use serde::Serialize;
@@ -34,9 +37,17 @@ pub struct SecretRef {
     /// The environment it belongs to, declared or inferred from paths and names.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
-    /// `reference`, or `literal` for a value written in place of a reference, or
-    /// `all-secrets` for a grant of every secret (`secrets: inherit`, `toJSON(secrets)`).
+    /// `reference`; `literal` for a secret value written in place of a reference (a
+    /// secret-named `.env` variable, Kubernetes `Secret` data); `value` for a literal that is
+    /// only a violation when the secret detector recognises a credential in it (compose and
+    /// workflow `environment:`); `all-secrets` for a grant of every secret
+    /// (`secrets: inherit`, `toJSON(secrets)`).
     pub kind: &'static str,
+    /// For `kind = "value"`: the literal text written where a reference could be (a compose
+    /// or workflow `environment:` value). Never serialised; the plaintext check runs the
+    /// secret detector on it.
+    #[serde(skip)]
+    pub value: Option<String>,
 }
 
 impl SecretRef {
@@ -53,6 +64,7 @@ impl SecretRef {
             consumer: None,
             environment: None,
             kind: "reference",
+            value: None,
         }
     }
 }
@@ -86,22 +98,146 @@ pub fn infer_environment(s: &str) -> Option<&'static str> {
     }
 }
 
-/// Every reference in one file's text.
-pub fn extract(path: &str, text: &str) -> Vec<SecretRef> {
-    let mut out = Vec::new();
+/// What the structured formats share: the file, its text, and its parsed tree when its
+/// name says it is YAML, JSON or HCL and it parsed.
+pub struct Input<'a> {
+    pub path: &'a str,
+    /// The file name (last path component).
+    pub name: &'a str,
+    pub text: &'a str,
+    /// Every YAML document (`.yaml`, `.yml`).
+    pub yaml: &'a [Node],
+    /// The JSON document (`.json`, `.jsonc`).
+    pub json: Option<&'a Node>,
+    /// The HCL body (`.tf`, `.hcl`).
+    pub hcl: Option<&'a Node>,
+}
+
+impl Input<'_> {
+    /// A position-only `SecretRef` at a tree node.
+    pub fn reference(&self, format: &'static str, at: &Node, name: String) -> SecretRef {
+        SecretRef {
+            format,
+            path: self.path.to_string(),
+            line: at.line,
+            column: at.column,
+            store: None,
+            name,
+            version: None,
+            consumer: None,
+            environment: None,
+            kind: "reference",
+            value: None,
+        }
+    }
+
+    pub fn place(&self, at: &Node) -> Place {
+        Place {
+            path: self.path.to_string(),
+            line: at.line,
+            column: at.column,
+        }
+    }
+}
+
+/// Every reference, declaration, store and grant in one file's text, with warnings for
+/// files that look like a structured format but do not parse.
+pub fn extract(path: &str, text: &str) -> Facts {
+    let mut facts = Facts::default();
     let name = path.rsplit('/').next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    let ext = lower.rsplit_once('.').map_or("", |(_, e)| e);
+    let mut problem = |line: usize, message: String, note: bool| {
+        facts.problems.push(Problem {
+            path: path.to_string(),
+            line,
+            message,
+            note,
+        })
+    };
+    let yaml = match ext {
+        "yaml" | "yml" => match tree::parse_yaml(text) {
+            Ok(docs) => docs,
+            // Helm and other Go templates are not YAML until rendered.
+            Err(_) if text.contains("{{") => {
+                problem(
+                    1,
+                    "a template (`{{ … }}`), not YAML: skipped for structured references".into(),
+                    true,
+                );
+                Vec::new()
+            }
+            Err(p) => {
+                problem(
+                    p.line,
+                    format!(
+                        "not valid YAML ({}); structured references skipped",
+                        p.message
+                    ),
+                    false,
+                );
+                Vec::new()
+            }
+        },
+        _ => Vec::new(),
+    };
+    let json = match ext {
+        "json" | "jsonc" => match tree::parse_json(text) {
+            Ok(n) => Some(n),
+            Err(p) => {
+                problem(
+                    p.line,
+                    format!(
+                        "not valid JSON ({}); structured references skipped",
+                        p.message
+                    ),
+                    false,
+                );
+                None
+            }
+        },
+        _ => None,
+    };
+    let hcl = match ext {
+        "tf" | "hcl" => match tree::parse_hcl(text) {
+            Ok(n) => Some(n),
+            Err(p) => {
+                problem(
+                    p.line,
+                    format!(
+                        "not valid HCL ({}); structured references skipped",
+                        p.message
+                    ),
+                    false,
+                );
+                None
+            }
+        },
+        _ => None,
+    };
+    let input = Input {
+        path,
+        name,
+        text,
+        yaml: &yaml,
+        json: json.as_ref(),
+        hcl: hcl.as_ref(),
+    };
     if github_actions::applies(path) {
-        github_actions::extract(path, text, &mut out);
+        github_actions::extract(path, text, &mut facts.refs);
     }
     if dotenv::applies(name) {
-        dotenv::extract(path, text, &mut out);
+        dotenv::extract(path, text, &mut facts.refs);
     } else {
         // In .env files these are classified by the dotenv extractor.
-        azure::extract(path, text, &mut out);
-        vault::extract(path, text, &mut out);
+        azure::extract(path, text, &mut facts.refs);
+        vault::extract(path, text, &mut facts.refs);
     }
-    cloudformation::extract(path, text, &mut out);
-    for r in &mut out {
+    cloudformation::extract(path, text, &mut facts.refs);
+    for extractor in STRUCTURED {
+        extractor(&input, &mut facts);
+    }
+    for r in &mut facts.refs {
         if r.environment.is_none() {
             r.environment = infer_environment(&r.path)
                 .or_else(|| r.store.as_deref().and_then(infer_environment))
@@ -109,12 +245,26 @@ pub fn extract(path: &str, text: &str) -> Vec<SecretRef> {
                 .map(str::to_string);
         }
     }
-    out.sort_by_key(|r| (r.line, r.column));
-    out
+    for s in &mut facts.secrets {
+        if s.environment.is_none() {
+            s.environment = s
+                .store
+                .as_deref()
+                .and_then(infer_environment)
+                .or_else(|| infer_environment(&s.place.path))
+                .map(str::to_string);
+        }
+    }
+    facts.refs.sort_by_key(|r| (r.line, r.column));
+    facts
 }
 
+/// The structured extractors, each `fn(&Input, &mut Facts)`; each decides from the input
+/// (file name, parsed documents) whether the file is its format.
+const STRUCTURED: &[fn(&Input, &mut Facts)] = &[];
+
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
-pub fn inventory(root: PathBuf) -> Result<(Vec<SecretRef>, Vec<fs::WalkProblem>), Error> {
+pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
     let opts = fs::WalkOptions {
         root: root.clone(),
         paths: vec![root],
@@ -123,22 +273,37 @@ pub fn inventory(root: PathBuf) -> Result<(Vec<SecretRef>, Vec<fs::WalkProblem>)
         no_ignore: false,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let (files, mut problems) = fs::walk(&opts)?;
-    let mut refs = Vec::new();
+    let (files, problems) = fs::walk(&opts)?;
+    let mut facts = Facts::default();
+    facts.problems.extend(problems.into_iter().map(|p| Problem {
+        path: p.path,
+        line: 0,
+        message: p.message,
+        note: false,
+    }));
     let mut buf = Vec::new();
     for f in &files {
         match fs::read_into(f, 10 << 20, &mut buf) {
             Ok(()) => {
+                facts.files += 1;
+                if let Some(cert) = certificates::from_file(&f.rel, &buf) {
+                    facts.certificates.extend(cert);
+                }
+                if crate::source::looks_binary(&buf) {
+                    continue;
+                }
                 let text = String::from_utf8_lossy(&buf);
-                refs.extend(extract(&f.rel, &text));
+                facts.extend(extract(&f.rel, &text));
             }
-            Err((_, Some(message))) => problems.push(fs::WalkProblem {
+            Err((_, Some(message))) => facts.problems.push(Problem {
                 path: f.rel.clone(),
+                line: 0,
                 message,
+                note: false,
             }),
             Err(_) => {}
         }
     }
-    refs.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
-    Ok((refs, problems))
+    facts.sort();
+    Ok(facts)
 }
