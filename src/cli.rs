@@ -36,20 +36,16 @@ pub enum Command {
         #[arg(short, long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
-    /// Check the secret references under PATH against policy files: environment
-    /// partitioning, literal secrets, all-secrets grants, naming, version pins.
+    /// Check the secret references, declarations, stores and grants under PATH against
+    /// policy files (environment partitioning, naming, least privilege, lifecycle,
+    /// certificates, transport, inventory, plaintext). Same reports, suppressions,
+    /// baselines and exit codes as `scan`.
+    #[command(args_conflicts_with_subcommands = true)]
     Policy {
-        #[arg(default_value = ".")]
-        path: PathBuf,
-        /// Policy files (TOML; see policies/example.toml). Repeatable.
-        #[arg(long = "policy", value_name = "FILE", required = true)]
-        policies: Vec<PathBuf>,
-        /// `text` or `json`.
-        #[arg(short, long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Lowest severity that makes the exit code 1 (default: low).
-        #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
-        fail_on: Option<Severity>,
+        #[command(subcommand)]
+        init: Option<PolicyCommand>,
+        #[command(flatten)]
+        args: PolicyArgs,
     },
     /// Migrate from gitleaks or detect-secrets.
     #[command(subcommand)]
@@ -182,9 +178,75 @@ pub struct ScanArgs {
         conflicts_with = "all_objects"
     )]
     pub branch: Option<String>,
+    /// Also check these policy files (besides those `.keyguard.toml` names in
+    /// `[policy] files`) against the configuration under the scanned directory.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
+    /// With policies: the date lifecycle checks compare with (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date, overrides_with = "now")]
+    pub now: Option<jiff::civil::Date>,
     /// Print no summary or warnings on standard error.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Write a starter policy inferred from what `keyguard refs` finds under PATH
+    /// (environments from directory names, namespaces and store names), for you to edit.
+    Init {
+        #[arg(default_value = ".")]
+        path: PathBuf,
+        /// Where to write it (never overwritten).
+        #[arg(
+            short,
+            long,
+            value_name = "FILE",
+            default_value = "keyguard-policy.toml"
+        )]
+        output: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// The directory whose configuration is checked.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Policy files (TOML; see policies/example.toml). Repeatable. Default: the files
+    /// `.keyguard.toml` names in `[policy] files`.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to FILE (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Configuration file (default: `.keyguard.toml` in PATH, if present).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Lowest severity that makes the exit code 1 (default: low, or the config's `scan.fail_on`).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Findings recorded in this baseline file do not count.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: warn about entries that matched nothing.
+    #[arg(long, requires = "baseline")]
+    pub report_unused: bool,
+    /// The date lifecycle checks compare with (YYYY-MM-DD; default: today, UTC), for
+    /// reproducible runs.
+    #[arg(long, value_name = "DATE", value_parser = parse_date, overrides_with = "now")]
+    pub now: Option<jiff::civil::Date>,
+    /// Print no summary or warnings on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_date(s: &str) -> Result<jiff::civil::Date, String> {
+    s.parse()
+        .map_err(|_| format!("`{s}` is not a date (write YYYY-MM-DD)"))
 }
 
 #[derive(Debug, Subcommand)]

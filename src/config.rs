@@ -25,6 +25,16 @@ struct RawConfig {
     allowlist: RawAllowlist,
     #[serde(default)]
     scan: RawScan,
+    #[serde(default)]
+    policy: RawPolicyFiles,
+}
+
+/// `[policy] files = [...]`: policies `keyguard scan` also checks.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicyFiles {
+    #[serde(default)]
+    files: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -86,6 +96,8 @@ pub struct Config {
     /// The configuration file and the rule files it names: never scanned themselves, as
     /// their rule examples are secret-shaped by design.
     pub own_files: Vec<PathBuf>,
+    /// Policy files named in `[policy] files`, which `keyguard scan` checks too.
+    pub policies: Vec<PathBuf>,
 }
 
 /// Findings matching these are suppressed.
@@ -108,6 +120,7 @@ impl Config {
             max_file_size: None,
             exclude: Vec::new(),
             own_files: Vec::new(),
+            policies: Vec::new(),
         })
     }
 
@@ -155,6 +168,17 @@ impl Config {
                 ));
             }
             rules.extend(rules::load_rule_file(&p)?);
+        }
+        let mut policies = Vec::new();
+        for f in &raw.policy.files {
+            let p = base.join(f.get_ref());
+            if !p.is_file() {
+                return Err(at(
+                    f.span(),
+                    format!("policy file `{}` not found", p.display()),
+                ));
+            }
+            policies.push(p);
         }
         for spec in raw.rule {
             rules.push(rules::compile(spec, &name)?);
@@ -220,6 +244,7 @@ impl Config {
             max_file_size: raw.scan.max_file_size,
             exclude,
             own_files,
+            policies,
         })
     }
 }

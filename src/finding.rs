@@ -130,6 +130,8 @@ pub struct Finding {
     /// For history scans: how many versions of the file (distinct blobs) hold this secret;
     /// the finding is reported once, at the earliest.
     pub versions: u32,
+    /// Policy findings: what is wrong and what to change (secret findings: `None`).
+    pub message: Option<String>,
 }
 
 impl Finding {

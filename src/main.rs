@@ -5,7 +5,8 @@ mod cli;
 
 use clap::Parser;
 use cli::{
-    BaselineCommand, Cli, Command, HookCommand, ImportArgs, ImportCommand, RulesCommand, ScanArgs,
+    BaselineCommand, Cli, Command, HookCommand, ImportArgs, ImportCommand, PolicyArgs,
+    PolicyCommand, RulesCommand, ScanArgs,
 };
 use keyguard::report::{self, Format};
 use keyguard::rules::{self, RuleSet};
@@ -65,16 +66,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Hook(cmd) => hook(cmd),
         Command::Refs { path, format } => refs(path, format),
         Command::Policy {
-            path,
-            policies,
-            format,
-            fail_on,
-        } => policy(
-            path,
-            policies,
-            format,
-            fail_on.unwrap_or(keyguard::Severity::Low),
-        ),
+            init: Some(PolicyCommand::Init { path, output }),
+            ..
+        } => policy_init(&path, &output),
+        Command::Policy { init: None, args } => policy(args),
         Command::Import(ImportCommand::Gitleaksignore(a)) => {
             let places = keyguard::import::read_gitleaksignore(&a.file)?;
             import_places(a, places, "imported from .gitleaksignore")
@@ -112,16 +107,33 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 fn scan(args: ScanArgs) -> Result<ExitCode, Error> {
     let opts = scan_options(&args)?;
     let report = keyguard::scan(&opts)?;
-    if !args.quiet {
+    finish(
+        &report,
+        args.format,
+        args.output.as_deref(),
+        args.show_secrets,
+        args.quiet,
+    )
+}
+
+/// Warnings, the report, the summary, the exit code: the same for every job.
+fn finish(
+    report: &keyguard::ScanReport,
+    format: Format,
+    output: Option<&Path>,
+    show_secrets: bool,
+    quiet: bool,
+) -> Result<ExitCode, Error> {
+    if !quiet {
         for w in &report.warnings {
             eprintln!("warning: {}: {}", w.path, w.message);
         }
     }
-    let rendered = report::render(&report, args.format, args.show_secrets);
-    emit(&rendered, args.output.as_deref())?;
-    let summary_in_report = args.format == Format::Text && args.output.is_none();
-    if !args.quiet && !summary_in_report {
-        eprintln!("{}", report::text::summary(&report));
+    let rendered = report::render(report, format, show_secrets);
+    emit(&rendered, output)?;
+    let summary_in_report = format == Format::Text && output.is_none();
+    if !quiet && !summary_in_report {
+        eprintln!("{}", report::text::summary(report));
     }
     Ok(if report.blocking() > 0 {
         ExitCode::from(1)
@@ -154,77 +166,51 @@ fn hook(cmd: HookCommand) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn policy(
-    path: std::path::PathBuf,
-    files: Vec<std::path::PathBuf>,
-    format: Format,
-    fail_on: keyguard::Severity,
-) -> Result<ExitCode, Error> {
-    use keyguard::policy::{check, model::Policy, refs};
-    let policies = files
-        .iter()
-        .map(|f| Policy::load(f))
-        .collect::<Result<Vec<_>, _>>()?;
-    let facts = refs::inventory(path)?;
+fn policy(args: PolicyArgs) -> Result<ExitCode, Error> {
+    let mut opts = ScanOptions::new(Target::Paths(vec![args.path.clone()]));
+    opts.config = args.config.clone();
+    opts.fail_on = args.fail_on;
+    opts.baseline = args.baseline.clone();
+    opts.report_unused = args.report_unused;
+    opts.policies = args.policies.clone();
+    opts.detect = false;
+    opts.today = args.now;
+    if !args.path.is_dir() {
+        return Err(Error::Usage(format!(
+            "`keyguard policy` checks a directory; `{}` is not one",
+            args.path.display()
+        )));
+    }
+    let report = keyguard::scan(&opts)?;
+    finish(
+        &report,
+        args.format,
+        args.output.as_deref(),
+        false,
+        args.quiet,
+    )
+}
+
+fn policy_init(path: &Path, output: &Path) -> Result<ExitCode, Error> {
+    if output.exists() {
+        return Err(Error::Usage(format!(
+            "{} exists; keyguard never overwrites it (choose another --output)",
+            output.display()
+        )));
+    }
+    let facts = keyguard::policy::refs::inventory(path.to_path_buf())?;
     print_problems(&facts.problems);
-    let refs = facts.refs;
-    let mut violations: Vec<_> = policies
-        .iter()
-        .flat_map(|p| check::check(p, &refs))
-        .collect();
-    violations.sort_by(|a, b| {
-        (
-            &a.reference.path,
-            a.reference.line,
-            a.reference.column,
-            &a.rule_id,
-        )
-            .cmp(&(
-                &b.reference.path,
-                b.reference.line,
-                b.reference.column,
-                &b.rule_id,
-            ))
-    });
-    let blocking = violations.iter().filter(|v| v.severity >= fail_on).count();
-    let out = match format {
-        Format::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({
-                "violations": violations,
-                "summary": { "references": refs.len(), "violations": violations.len(), "blocking": blocking, "fail_on": fail_on },
-            }))
-            .expect("violations serialise")
-                + "\n"
-        }
-        Format::Text => {
-            let mut out = String::new();
-            for v in &violations {
-                let r = &v.reference;
-                out.push_str(&format!(
-                    "{}:{}:{}: {} [{}] {}\n",
-                    r.path, r.line, r.column, v.severity, v.rule_id, v.message
-                ));
-            }
-            out.push_str(&format!(
-                "keyguard policy: {} violation{} in {} secret references, {blocking} at or above {fail_on}\n",
-                violations.len(),
-                if violations.len() == 1 { "" } else { "s" },
-                refs.len()
-            ));
-            out
-        }
-        other => {
-            return Err(Error::Usage(format!(
-                "`keyguard policy` writes text or json for now, not {other:?}"
-            )))
-        }
-    };
-    emit(&out, None)?;
-    Ok(if blocking > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let text = keyguard::policy::init::starter(&facts);
+    report::write_atomic(output, text.as_bytes())?;
+    eprintln!(
+        "keyguard: wrote {} from {} references, {} declared secrets and {} stores; review it, then run `keyguard policy --policy {}`",
+        output.display(),
+        facts.refs.len(),
+        facts.secrets.len(),
+        facts.stores.len(),
+        output.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Files the policy could not read as their format, and files skipped on purpose.
@@ -241,10 +227,10 @@ fn print_problems(problems: &[keyguard::policy::facts::Problem]) {
 fn refs(path: std::path::PathBuf, format: Format) -> Result<ExitCode, Error> {
     let facts = keyguard::policy::refs::inventory(path)?;
     print_problems(&facts.problems);
-    let refs = facts.refs;
+    let refs = &facts.refs;
     let opt = |o: &Option<String>| o.clone().unwrap_or_default();
     let out = match format {
-        Format::Json => serde_json::to_string_pretty(&refs).expect("refs serialise") + "\n",
+        Format::Json => serde_json::to_string_pretty(&facts).expect("facts serialise") + "\n",
         Format::Csv => {
             let mut out = String::new();
             keyguard::report::csv::row(
@@ -263,7 +249,7 @@ fn refs(path: std::path::PathBuf, format: Format) -> Result<ExitCode, Error> {
                 ]
                 .map(String::from),
             );
-            for r in &refs {
+            for r in refs {
                 keyguard::report::csv::row(
                     &mut out,
                     [
@@ -284,7 +270,7 @@ fn refs(path: std::path::PathBuf, format: Format) -> Result<ExitCode, Error> {
         }
         Format::Text => {
             let mut out = String::new();
-            for r in &refs {
+            for r in refs {
                 out.push_str(&format!(
                     "{}:{}:{}: {}{} {}{}{}{}{}\n",
                     r.path,
@@ -315,7 +301,80 @@ fn refs(path: std::path::PathBuf, format: Format) -> Result<ExitCode, Error> {
                         .unwrap_or_default(),
                 ));
             }
-            out.push_str(&format!("{} secret references\n", refs.len()));
+            for d in &facts.secrets {
+                let p = &d.place;
+                let attrs: Vec<String> = [
+                    d.expires.as_ref().map(|e| format!("expires {e}")),
+                    d.owner.as_ref().map(|o| format!("owner {o}")),
+                    d.rotation_days.map(|r| format!("rotates every {r} days")),
+                    d.content_type.as_ref().map(|c| format!("type {c}")),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                out.push_str(&format!(
+                    "{}:{}:{}: {} declares {} {}{}{}\n",
+                    p.path,
+                    p.line,
+                    p.column,
+                    d.format,
+                    d.kind,
+                    d.store
+                        .as_ref()
+                        .map(|s| format!("{s} "))
+                        .unwrap_or_default(),
+                    d.name,
+                    if attrs.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {}", attrs.join(", "))
+                    }
+                ));
+            }
+            for st in &facts.stores {
+                let p = &st.place;
+                out.push_str(&format!(
+                    "{}:{}:{}: {} store {} {}{}\n",
+                    p.path,
+                    p.line,
+                    p.column,
+                    st.format,
+                    st.kind,
+                    st.name,
+                    st.endpoint
+                        .as_ref()
+                        .map(|e| format!(" at {e}"))
+                        .unwrap_or_default()
+                ));
+            }
+            for g in &facts.grants {
+                let p = &g.place;
+                out.push_str(&format!(
+                    "{}:{}:{}: {} grants {} {} on {}\n",
+                    p.path,
+                    p.line,
+                    p.column,
+                    g.format,
+                    g.consumer.as_deref().unwrap_or("?"),
+                    g.actions.join(","),
+                    g.resource
+                ));
+            }
+            for c in &facts.certificates {
+                let p = &c.place;
+                out.push_str(&format!(
+                    "{}:{}:{}: certificate {} expires {}\n",
+                    p.path, p.line, p.column, c.subject, c.not_after
+                ));
+            }
+            out.push_str(&format!(
+                "{} secret references, {} declared secrets, {} stores, {} grants, {} certificates\n",
+                refs.len(),
+                facts.secrets.len(),
+                facts.stores.len(),
+                facts.grants.len(),
+                facts.certificates.len()
+            ));
             out
         }
         other => {
@@ -490,6 +549,9 @@ fn scan_options(args: &ScanArgs) -> Result<ScanOptions, Error> {
             .then(|| std::sync::Arc::new(Bar::default()) as std::sync::Arc<dyn Progress>),
         baseline: args.baseline.clone(),
         report_unused: args.report_unused,
+        policies: args.policies.clone(),
+        detect: true,
+        today: args.now,
     };
     Ok(opts)
 }

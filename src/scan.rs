@@ -85,6 +85,12 @@ pub struct ScanOptions {
     pub baseline: Option<PathBuf>,
     /// Warn about baseline entries that matched nothing (stale).
     pub report_unused: bool,
+    /// Policy files to check (besides those `.keyguard.toml` names).
+    pub policies: Vec<PathBuf>,
+    /// Run the secret detector (false for `keyguard policy`).
+    pub detect: bool,
+    /// The date lifecycle checks compare with (`--now`); today (UTC) when `None`.
+    pub today: Option<jiff::civil::Date>,
 }
 
 impl std::fmt::Debug for ScanOptions {
@@ -111,6 +117,9 @@ impl ScanOptions {
             progress: None,
             baseline: None,
             report_unused: false,
+            policies: Vec::new(),
+            detect: true,
+            today: None,
         }
     }
 }
@@ -134,6 +143,23 @@ pub struct Stats {
     /// History scans only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub history: Option<HistoryStats>,
+    /// When policies were checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyStats>,
+}
+
+/// What the policy half read and found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PolicyStats {
+    pub policies: usize,
+    pub files: u64,
+    pub references: usize,
+    pub secrets: usize,
+    pub stores: usize,
+    pub grants: usize,
+    pub certificates: usize,
+    /// Before baselines.
+    pub violations: usize,
 }
 
 /// What a history scan walked.
@@ -251,6 +277,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
             category = "staged/";
             findings = scan_staged(&config, path, max, &mut stats, &mut warnings)?;
         }
+        Target::Paths(_) if !opts.detect => category = "policy/",
         Target::Paths(paths) => {
             let root = &root_dir;
             let mut exclude = opts.exclude.clone();
@@ -320,6 +347,47 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                 }
             }
         }
+    }
+    // The policy half: `keyguard policy`, or `keyguard scan` of a directory whose
+    // configuration names policies.
+    let mut policies = opts.policies.clone();
+    policies.extend(config.policies.iter().cloned());
+    policies.dedup();
+    if !opts.detect && policies.is_empty() {
+        return Err(Error::Usage(
+            "no policy to check: pass --policy FILE, or name policies in .keyguard.toml under `[policy] files = [...]`".into(),
+        ));
+    }
+    if !policies.is_empty() && matches!(&opts.target, Target::Paths(_)) && root_dir.is_dir() {
+        let today = opts.today.unwrap_or_else(crate::policy::check::today);
+        let outcome = crate::policy::run(&config, &root_dir, &policies, today)?;
+        for p in &outcome.problems {
+            warnings.push(Warning {
+                path: if p.line > 0 {
+                    format!("{}:{}", p.path, p.line)
+                } else {
+                    p.path.clone()
+                },
+                message: if p.note {
+                    format!("note: {}", p.message)
+                } else {
+                    p.message.clone()
+                },
+            });
+        }
+        merge(&mut stats.suppressed, outcome.suppressed);
+        let f = &outcome.facts;
+        stats.policy = Some(PolicyStats {
+            policies: policies.len(),
+            files: f.files,
+            references: f.refs.len(),
+            secrets: f.secrets.len(),
+            stores: f.stores.len(),
+            grants: f.grants.len(),
+            certificates: f.certificates.len(),
+            violations: outcome.findings.len(),
+        });
+        findings.extend(outcome.findings);
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     if let Some((path, b)) = &baseline {
@@ -802,6 +870,7 @@ fn make_finding(
         commit: None,
         also_in: 0,
         versions: 1,
+        message: None,
     }
 }
 

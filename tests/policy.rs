@@ -1,109 +1,501 @@
-//! `keyguard policy`: references checked against policies/example.toml and variations.
+//! `keyguard policy`: every check with a failing and a passing case, reports through the
+//! common formats, suppressions, baselines, and bad policy files.
 
 mod common;
 
 use common::*;
+use std::path::Path;
 
 const EXAMPLE: &str = include_str!("../policies/example.toml");
+/// A fixed date, so lifecycle checks are reproducible.
+const NOW: &str = "2026-11-23";
 
-fn violations(dir: &std::path::Path, extra: &[&str]) -> (Run, Vec<serde_json::Value>) {
+/// A small policy: prod and dev environments, naming, an access rule.
+const POLICY: &str = r#"
+[[environment]]
+name = "production"
+paths = ["prod/**"]
+stores = ["kv-prod-*", "1password:prod-*"]
+namespaces = ["prod"]
+github_environments = ["production"]
+
+[[environment]]
+name = "development"
+paths = ["dev/**"]
+stores = ["kv-dev-*", "1password:dev-*"]
+
+[naming]
+secret = '^[a-z0-9-]+$'
+
+[[access]]
+consumer = "API_*"
+secrets = ["api-*"]
+
+[inventory]
+pin-versions-in = ["production"]
+"#;
+
+/// Run `keyguard policy . --policy policy.toml --now NOW -f json` plus `extra`; the findings.
+fn check(dir: &Path, extra: &[&str]) -> (Run, Vec<serde_json::Value>) {
     let r = run(
         dir,
         &[
-            &["policy", ".", "--policy", "policy.toml", "-f", "json"],
+            &[
+                "policy",
+                ".",
+                "--policy",
+                "policy.toml",
+                "--now",
+                NOW,
+                "-f",
+                "json",
+            ],
             extra,
         ]
         .concat(),
     );
     let v: serde_json::Value = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
-    (r, v["violations"].as_array().unwrap().clone())
+    (r, v["findings"].as_array().unwrap().clone())
+}
+
+/// `rule_id@path:line` of every finding.
+fn ids(v: &[serde_json::Value]) -> Vec<String> {
+    v.iter()
+        .map(|f| {
+            format!(
+                "{}@{}:{}",
+                f["rule_id"].as_str().unwrap(),
+                f["path"].as_str().unwrap(),
+                f["line"]
+            )
+        })
+        .collect()
+}
+
+fn policy_tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let mut all = vec![("policy.toml", POLICY)];
+    all.extend_from_slice(files);
+    tree(&all)
 }
 
 #[test]
-fn a_dev_file_reading_a_prod_vault_breaks_environment_partitioning() {
-    let dir = tree(&[
-        ("policy.toml", EXAMPLE),
-        ("deploy/dev/.env", "DB_PASSWORD=op://prod-vault/postgres/password\nAPI=@Microsoft.KeyVault(VaultName=kv-dev-eu;SecretName=api;SecretVersion=1)\n"),
-        ("deploy/prod/.env", "DB_PASSWORD=op://prod-vault/postgres/password\n"),
+fn env_partition_both_directions_and_environmentless_files() {
+    let dir = policy_tree(&[
+        // dev → prod, prod → dev, prod → prod (fine), no environment → prod, → dev (fine)
+        ("dev/.env", "DB=op://prod-main/db/password\n"),
+        (
+            "prod/.env",
+            "DB=op://dev-main/db/password\nOK=op://prod-main/db/pw\n",
+        ),
+        (
+            "misc/.env",
+            "DB=op://prod-main/db/password\nDEV=op://dev-main/db/password\n",
+        ),
     ]);
-    let (r, v) = violations(dir.path(), &[]);
+    let (r, v) = check(dir.path(), &["--policy", "policy.toml"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let partition: Vec<_> = v
-        .iter()
-        .filter(|x| x["rule_id"] == "policy/env-partition")
+    let got: Vec<String> = ids(&v)
+        .into_iter()
+        .filter(|i| i.starts_with("policy/env-partition"))
         .collect();
-    assert_eq!(partition.len(), 1, "{v:#?}");
-    assert_eq!(partition[0]["reference"]["path"], "deploy/dev/.env");
-    assert_eq!(partition[0]["reference"]["line"], 1);
-    assert_eq!(partition[0]["severity"], "high");
-    assert!(partition[0]["message"]
+    assert_eq!(
+        got,
+        [
+            "policy/env-partition@dev/.env:1",
+            "policy/env-partition@misc/.env:1",
+            "policy/env-partition@prod/.env:1"
+        ],
+        "{v:#?}"
+    );
+    let dev = &v.iter().find(|f| f["path"] == "dev/.env").unwrap();
+    assert!(dev["message"]
         .as_str()
         .unwrap()
         .contains("belongs to development"));
+    assert_eq!(dev["severity"], "high");
 }
 
 #[test]
-fn literals_all_secret_grants_and_naming() {
-    let dir = tree(&[
-        ("policy.toml", EXAMPLE),
-        (".env", "SESSION_SECRET=just-a-literal-value\n"),
+fn plaintext_secrets_wildcard_grants_and_naming() {
+    let dir = policy_tree(&[
+        (".env", "SESSION_SECRET=just-a-literal-value\nGOOD=op://dev-x/y/z\n"),
         (
             ".github/workflows/ci.yml",
-            "jobs:\n  call:\n    uses: org/x/.github/workflows/y.yml@main\n    secrets: inherit\n",
+            "jobs:\n  call:\n    uses: org/x/.github/workflows/y.yml@main\n    secrets: inherit\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets.DEPLOY_KEY }}\n",
         ),
-        ("staging/app.json", "{\"K\": \"@Microsoft.KeyVault(VaultName=kv-prod-eu;SecretName=k;SecretVersion=2)\"}\n"),
-        ("misc/odd.json", "{\"K\": \"@Microsoft.KeyVault(VaultName=Weird_Vault;SecretName=k;SecretVersion=2)\"}\n"),
-        ("staging/ok.json", "{\"K\": \"@Microsoft.KeyVault(VaultName=kv-stg-eu;SecretName=k;SecretVersion=2)\"}\n"),
     ]);
-    let (_, v) = violations(dir.path(), &[]);
-    let ids: Vec<&str> = v.iter().map(|x| x["rule_id"].as_str().unwrap()).collect();
-    assert!(ids.contains(&"policy/literal-secret"), "{ids:?}");
-    assert!(ids.contains(&"policy/all-secrets"), "{ids:?}");
-    // kv-prod-eu used from staging: both the partition and the naming group disagree.
-    let staging: Vec<&str> = v
-        .iter()
-        .filter(|x| x["reference"]["path"] == "staging/app.json")
-        .map(|x| x["rule_id"].as_str().unwrap())
+    let (_, v) = check(dir.path(), &[]);
+    let got = ids(&v);
+    assert!(
+        got.contains(&"policy/plaintext-secret@.env:1".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"policy/wildcard-grant@.github/workflows/ci.yml:4".to_string()),
+        "{got:?}"
+    );
+    // DEPLOY_KEY breaks `^[a-z0-9-]+$`; `y/z` (the 1Password item path) does too.
+    assert!(
+        got.iter()
+            .any(|g| g.starts_with("policy/naming@.github/workflows/ci.yml:8")),
+        "{got:?}"
+    );
+    // The literal is never printed.
+    assert!(!serde_json::to_string(&v)
+        .unwrap()
+        .contains("just-a-literal-value"));
+}
+
+#[test]
+fn least_privilege_access_rules() {
+    let dir = policy_tree(&[(
+        ".env",
+        "API_TOKEN=op://dev-x/api-token\nAPI_DB=op://dev-x/payments-db\nOTHER=op://dev-x/payments-db\n",
+    )]);
+    let (_, v) = check(dir.path(), &[]);
+    let got: Vec<String> = ids(&v)
+        .into_iter()
+        .filter(|i| i.starts_with("policy/least-privilege"))
         .collect();
-    assert!(
-        staging.contains(&"policy/env-partition") && staging.contains(&"policy/naming"),
-        "{staging:?}"
+    // API_* may read api-*; API_DB reads payments-db; OTHER has no rule.
+    assert_eq!(got, ["policy/least-privilege@.env:2"], "{v:#?}");
+}
+
+const MANIFEST: &str = r#"
+[[secret]]
+name = "api-token"
+store = "dev-x"
+owner = "team-api@example.com"
+content-type = "token"
+expires = 2027-03-01
+rotation-days = 60
+consumers = ["API_*"]
+
+[[secret]]
+name = "db-password"
+store = "dev-x"
+expires = 2026-12-10
+rotation-days = 400
+
+[[secret]]
+name = "old-key"
+expires = 2026-01-01
+not-before = 2024-01-01
+"#;
+
+#[test]
+fn lifecycle_from_the_secrets_manifest() {
+    let dir = policy_tree(&[
+        ("keyguard-secrets.toml", MANIFEST),
+        (
+            ".env",
+            "API_TOKEN=op://dev-x/api-token\nOTHER=op://dev-x/db-password\nK=op://dev-x/old-key\n",
+        ),
+    ]);
+    let (_, v) = check(dir.path(), &[]);
+    let got: Vec<String> = ids(&v)
+        .into_iter()
+        .filter(|i| i.contains("keyguard-secrets.toml"))
+        .collect();
+    // api-token (line 2) is compliant.
+    assert_eq!(
+        got,
+        [
+            "policy/expiring-soon@keyguard-secrets.toml:11",
+            "policy/missing-content-type@keyguard-secrets.toml:11",
+            "policy/missing-owner@keyguard-secrets.toml:11",
+            "policy/rotation-too-long@keyguard-secrets.toml:11",
+            "policy/expired@keyguard-secrets.toml:17",
+            "policy/missing-content-type@keyguard-secrets.toml:17",
+            "policy/missing-owner@keyguard-secrets.toml:17",
+            "policy/missing-rotation@keyguard-secrets.toml:17",
+            "policy/validity-too-long@keyguard-secrets.toml:17",
+        ],
+        "{v:#?}"
     );
-    assert!(v
-        .iter()
-        .any(|x| x["reference"]["path"] == "misc/odd.json" && x["rule_id"] == "policy/naming"));
+    let expired = v.iter().find(|f| f["rule_id"] == "policy/expired").unwrap();
+    assert_eq!(expired["severity"], "high");
+    assert!(expired["message"].as_str().unwrap().contains("2026-01-01"));
+    // Nothing else fires on the compliant entry, and at a later date it expires too.
+    let (_, later) = check(dir.path(), &["--now", "2027-03-02"]);
+    assert!(ids(&later).contains(&"policy/expired@keyguard-secrets.toml:2".to_string()));
+}
+
+#[test]
+fn inventory_undeclared_orphaned_and_manifest_consumers() {
+    let dir = policy_tree(&[
+        ("keyguard-secrets.toml", MANIFEST),
+        (
+            ".env",
+            "API_TOKEN=op://dev-x/api-token\nWORKER=op://dev-x/api-token\nNEW=op://dev-x/not-declared\n",
+        ),
+    ]);
+    let (_, v) = check(dir.path(), &[]);
+    let got = ids(&v);
     assert!(
-        v.iter()
-            .all(|x| x["reference"]["path"] != "staging/ok.json"),
-        "kv-stg-* used from staging is fine: {v:#?}"
+        got.contains(&"policy/undeclared-secret@.env:3".to_string()),
+        "{got:?}"
     );
-    assert!(!ids.contains(&"policy/unpinned-version"), "off by default");
+    // db-password and old-key are referenced by nobody.
+    assert!(
+        got.contains(&"policy/orphaned-secret@keyguard-secrets.toml:11".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"policy/orphaned-secret@keyguard-secrets.toml:17".to_string()),
+        "{got:?}"
+    );
+    assert!(!got.contains(&"policy/orphaned-secret@keyguard-secrets.toml:2".to_string()));
+    // The manifest lets API_* read api-token; WORKER is not allowed.
+    assert!(
+        got.contains(&"policy/least-privilege@.env:2".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        !got.contains(&"policy/least-privilege@.env:1".to_string()),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn version_pins_are_required_where_the_policy_says() {
+    let dir = policy_tree(&[
+        ("prod/app.json", "{\"A\": \"@Microsoft.KeyVault(VaultName=kv-prod-eu;SecretName=a)\",\n \"B\": \"@Microsoft.KeyVault(VaultName=kv-prod-eu;SecretName=b;SecretVersion=0123abcd)\"}\n"),
+        ("dev/app.json", "{\"A\": \"@Microsoft.KeyVault(VaultName=kv-dev-eu;SecretName=a)\"}\n"),
+    ]);
+    let (_, v) = check(dir.path(), &[]);
+    let got: Vec<String> = ids(&v)
+        .into_iter()
+        .filter(|i| i.starts_with("policy/unpinned-version"))
+        .collect();
+    assert_eq!(got, ["policy/unpinned-version@prod/app.json:1"], "{v:#?}");
+}
+
+/// A self-signed certificate valid for `days` from today, made by the real openssl.
+fn certificate(dir: &Path, days: &str) -> String {
+    let out = std::process::Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
+        .arg(dir.join("key.pem"))
+        .args(["-subj", "/CN=shop.example.test", "-days", days])
+        .output()
+        .expect("openssl runs (scripts/test installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(dir.join("key.pem"));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn certificates_committed_as_pem_or_der() {
+    let dir = policy_tree(&[]);
+    let pem = certificate(dir.path(), "20");
+    write(
+        dir.path(),
+        "certs/shop.pem",
+        format!("# shop\n{pem}").as_bytes(),
+    );
+    // The same certificate as DER.
+    let der = std::process::Command::new("openssl")
+        .args(["x509", "-outform", "der"])
+        .stdin(std::fs::File::open(dir.path().join("certs/shop.pem")).unwrap())
+        .output()
+        .unwrap();
+    std::fs::write(dir.path().join("certs/shop.der"), der.stdout).unwrap();
+    let (_, v) = check(dir.path(), &[]);
+    let got = ids(&v);
+    assert!(
+        got.contains(&"policy/certificate-expiring@certs/shop.pem:2".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.contains(&"policy/certificate-expiring@certs/shop.der:1".to_string()),
+        "{got:?}"
+    );
+    // Later than 20 days from today it has expired; well before, it is fine.
+    let later = jiff_like_date(400);
+    let (_, v) = check(dir.path(), &["--now", &later]);
+    assert!(ids(&v).contains(&"policy/certificate-expired@certs/shop.pem:2".to_string()));
+    let earlier = jiff_like_date(-400);
+    let (r, v) = check(dir.path(), &["--now", &earlier]);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(r.code, 0);
+}
+
+/// Today plus `days`, as YYYY-MM-DD (computed by `date`, as the certificate was by openssl).
+fn jiff_like_date(days: i64) -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "-d", &format!("{days} days"), "+%Y-%m-%d"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn reports_suppressions_and_baselines_are_shared_with_scan() {
+    let dir = policy_tree(&[(
+        "dev/.env",
+        "DB=op://prod-main/db/password\nCACHE=op://prod-main/cache/password # keyguard:allow\n",
+    )]);
+    // Inline allow works; SARIF names the policy rule.
+    let (r, v) = check(dir.path(), &[]);
+    let partition: Vec<String> = ids(&v)
+        .into_iter()
+        .filter(|i| i.starts_with("policy/env-partition"))
+        .collect();
+    assert_eq!(partition, ["policy/env-partition@dev/.env:1"], "{v:#?}");
+    assert!(r.stderr.contains("suppressed") || r.stdout.contains("suppressed"));
+    let sarif = run(
+        dir.path(),
+        &[
+            "policy",
+            ".",
+            "--policy",
+            "policy.toml",
+            "--now",
+            NOW,
+            "-f",
+            "sarif",
+        ],
+    );
+    let s: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    assert_eq!(s["runs"][0]["results"][0]["ruleId"], "policy/env-partition");
+    assert_eq!(
+        s["runs"][0]["tool"]["driver"]["rules"][0]["id"],
+        "policy/env-partition"
+    );
+    // Text output says what to change.
+    let text = run(
+        dir.path(),
+        &["policy", ".", "--policy", "policy.toml", "--now", NOW],
+    );
+    assert!(
+        text.stdout
+            .contains("dev/.env:1:4: high [policy/env-partition]"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("use the development store"),
+        "{}",
+        text.stdout
+    );
+}
+
+#[test]
+fn policy_findings_can_be_baselined() {
+    let dir = policy_tree(&[("dev/.env", "DB=op://prod-main/db/password\n")]);
+    let b = run(
+        dir.path(),
+        &[
+            "baseline",
+            "create",
+            ".",
+            "--policy",
+            "policy.toml",
+            "--now",
+            NOW,
+            "-o",
+            "base.toml",
+        ],
+    );
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    assert!(std::fs::read_to_string(dir.path().join("base.toml"))
+        .unwrap()
+        .contains("policy/env-partition"));
+    let (r, v) = check(dir.path(), &["--baseline", "base.toml"]);
+    assert!(v.is_empty(), "{v:#?}");
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn scan_runs_the_policy_named_in_keyguard_toml() {
+    let dir = policy_tree(&[
+        (".keyguard.toml", "[policy]\nfiles = [\"policy.toml\"]\n"),
+        ("dev/.env", "DB=op://prod-main/db/password\n"),
+    ]);
+    let r = run(dir.path(), &["scan", ".", "--now", NOW, "-f", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = r.json();
+    assert_eq!(v["findings"][0]["rule_id"], "policy/env-partition");
+    // And `keyguard policy` needs no --policy then.
+    let r = run(dir.path(), &["policy", ".", "--now", NOW]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    // A missing policy file named in the configuration is an error pointing at it.
+    write(
+        dir.path(),
+        ".keyguard.toml",
+        b"[policy]\nfiles = [\"nope.toml\"]\n",
+    );
+    let r = run(dir.path(), &["scan", "."]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("nope.toml"), "{}", r.stderr);
 }
 
 #[test]
 fn checks_can_be_switched_and_fail_on_applies() {
-    let policy = EXAMPLE
-        .replace(
-            "unpinned-version = \"off\"",
-            "unpinned-version = \"medium\"",
-        )
-        .replace("naming = \"low\"", "naming = \"off\"");
+    let policy = format!("{POLICY}\n[checks]\nnaming = \"off\"\nunpinned-version = \"low\"\n");
     let dir = tree(&[
         ("policy.toml", &policy),
         (
             "prod/app.json",
-            "{\"K\": \"@Microsoft.KeyVault(VaultName=kv-prod-eu;SecretName=k;SecretVersion=)\"}\n",
+            "{\"K\": \"@Microsoft.KeyVault(VaultName=kv-prod-eu;SecretName=K_1)\"}\n",
         ),
     ]);
-    let (r, v) = violations(dir.path(), &[]);
+    let (r, v) = check(dir.path(), &[]);
     assert_eq!(r.code, 1);
-    assert_eq!(v.len(), 1);
-    assert_eq!(v[0]["rule_id"], "policy/unpinned-version");
-    let (r, _) = violations(dir.path(), &["--fail-on", "high"]);
+    assert_eq!(ids(&v), ["policy/unpinned-version@prod/app.json:1"]);
+    assert_eq!(v[0]["severity"], "low");
+    let (r, _) = check(dir.path(), &["--fail-on", "medium"]);
     assert_eq!(
         r.code, 0,
-        "a medium violation does not block at --fail-on high"
+        "a low violation does not block at --fail-on medium"
+    );
+}
+
+#[test]
+fn the_example_policy_loads_and_runs() {
+    let dir = tree(&[
+        ("policy.toml", EXAMPLE),
+        (
+            "deploy/dev/.env",
+            "DB_PASSWORD=op://prod-vault/postgres/password\n",
+        ),
+    ]);
+    let (r, v) = check(dir.path(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(ids(&v).contains(&"policy/env-partition@deploy/dev/.env:1".to_string()));
+}
+
+#[test]
+fn policy_init_writes_a_starter_policy_that_loads() {
+    let dir = tree(&[
+        ("deploy/prod/.env", "DB=op://prod-main/db/password\n"),
+        ("deploy/dev/.env", "DB=op://dev-main/db/password\n"),
+    ]);
+    let r = run(dir.path(), &["policy", "init", ".", "-o", "starter.toml"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(dir.path().join("starter.toml")).unwrap();
+    assert!(
+        text.contains("name = \"production\"") && text.contains("**/prod/**"),
+        "{text}"
+    );
+    assert!(text.contains("\"1password:prod-main\""), "{text}");
+    // It loads, and the current state passes it.
+    let r = run(
+        dir.path(),
+        &["policy", ".", "--policy", "starter.toml", "--now", NOW],
+    );
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // Never overwritten.
+    let again = run(dir.path(), &["policy", "init", ".", "-o", "starter.toml"]);
+    assert_eq!(again.code, 2);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("starter.toml")).unwrap(),
+        text
     );
 }
 
@@ -124,6 +516,8 @@ fn bad_policy_files_are_errors_naming_the_file() {
             "[[environment]]\nname = \"p\"\ncolour = \"red\"\n",
             "unknown field `colour`",
         ),
+        ("[lifecycle]\nwarn-days = \"soon\"\n", "warn-days"),
+        ("[inventory]\npin-versions-in = [\"nowhere\"]\n", "nowhere"),
     ] {
         let dir = tree(&[("policy.toml", text)]);
         let r = run(dir.path(), &["policy", ".", "--policy", "policy.toml"]);
@@ -134,4 +528,34 @@ fn bad_policy_files_are_errors_naming_the_file() {
             r.stderr
         );
     }
+    // No policy at all is a usage error.
+    let dir = tree(&[("a.env", "")]);
+    let r = run(dir.path(), &["policy", "."]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--policy"), "{}", r.stderr);
+}
+
+#[test]
+fn malformed_configuration_is_a_warning_and_the_run_goes_on() {
+    let dir = policy_tree(&[
+        ("k8s/broken.yaml", "a: [\n"),
+        (
+            "chart/templates/d.yaml",
+            "name: {{ .Values.name }}\n  x: [\n",
+        ),
+        ("dev/.env", "DB=op://prod-main/db/password\n"),
+    ]);
+    let (r, v) = check(dir.path(), &[]);
+    assert_eq!(r.code, 1);
+    assert!(ids(&v).contains(&"policy/env-partition@dev/.env:1".to_string()));
+    assert!(
+        r.stderr.contains("k8s/broken.yaml:2") && r.stderr.contains("not valid YAML"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("chart/templates/d.yaml") && r.stderr.contains("template"),
+        "{}",
+        r.stderr
+    );
 }

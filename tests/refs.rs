@@ -7,8 +7,7 @@ use common::*;
 fn inventory(dir: &std::path::Path) -> Vec<serde_json::Value> {
     let r = run(dir, &["refs", ".", "-f", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    serde_json::from_str::<serde_json::Value>(&r.stdout)
-        .unwrap()
+    serde_json::from_str::<serde_json::Value>(&r.stdout).unwrap()["refs"]
         .as_array()
         .unwrap()
         .clone()

@@ -5,6 +5,126 @@
 pub mod certificates;
 pub mod check;
 pub mod facts;
+pub mod init;
 pub mod model;
 pub mod refs;
 pub mod tree;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::finding::{fingerprint, secret_hash, Confidence, Finding, Location};
+use facts::{Facts, Problem};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What a policy run produced: findings ready for suppression and reporting, and what
+/// the extractors could not read.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub problems: Vec<Problem>,
+    /// Findings dropped by an inline `keyguard:allow` or an allowlist.
+    pub suppressed: BTreeMap<crate::suppress::Suppression, usize>,
+    pub facts: Facts,
+}
+
+use std::collections::BTreeMap;
+
+/// Inventory `root`, check it against every policy file, and turn violations into
+/// [`Finding`]s (rule ids `policy/<check>`, family `policy`) so they share suppressions,
+/// baselines, reports and exit codes with secrets.
+pub fn run(
+    config: &Config,
+    root: &Path,
+    policy_files: &[PathBuf],
+    today: jiff::civil::Date,
+) -> Result<Outcome, Error> {
+    let policies = policy_files
+        .iter()
+        .map(|f| model::Policy::load(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let facts = refs::inventory(root.to_path_buf())?;
+    // The plaintext check asks the secret detector about literal values.
+    let detect = |value: &str| {
+        let text = format!("secret = \"{value}\"\n");
+        let mut scratch = crate::detect::Scratch::default();
+        let mut out = Vec::new();
+        config.rules.find(text.as_bytes(), &mut scratch, &mut out);
+        !out.is_empty()
+    };
+    let mut violations: Vec<check::Violation> = policies
+        .iter()
+        .flat_map(|p| check::check(p, &facts, today, &detect))
+        .collect();
+    violations.sort_by(|a, b| (&a.place, &a.rule_id).cmp(&(&b.place, &b.rule_id)));
+    // Two policies may say the same thing about the same place.
+    violations
+        .dedup_by(|a, b| a.place == b.place && a.rule_id == b.rule_id && a.subject == b.subject);
+    let mut texts: HashMap<String, Option<String>> = HashMap::new();
+    let mut out = Outcome::default();
+    for v in violations {
+        let text = texts
+            .entry(v.place.path.clone())
+            .or_insert_with(|| std::fs::read_to_string(root.join(&v.place.path)).ok());
+        let lines: Vec<&str> = text
+            .as_deref()
+            .map_or_else(Vec::new, |t| t.lines().collect());
+        let line_text = lines
+            .get(v.place.line.wrapping_sub(1))
+            .copied()
+            .unwrap_or("");
+        let previous = v
+            .place
+            .line
+            .checked_sub(2)
+            .and_then(|i| lines.get(i))
+            .copied();
+        if crate::suppress::inline_allowed(line_text.as_bytes(), previous.map(str::as_bytes)) {
+            *out.suppressed
+                .entry(crate::suppress::Suppression::Inline)
+                .or_default() += 1;
+            continue;
+        }
+        let hash = secret_hash(&v.subject);
+        let desc = model::CHECKS
+            .iter()
+            .find(|c| format!("policy/{}", c.0) == v.rule_id)
+            .map_or("", |c| c.2);
+        let f = Finding {
+            fingerprint: fingerprint(&v.rule_id, &v.place.path, &hash),
+            secret_hash: hash,
+            rule_name: desc.to_string(),
+            family: "policy".into(),
+            severity: v.severity,
+            confidence: Confidence::High,
+            location: Location {
+                path: v.place.path.clone(),
+                line: v.place.line,
+                column: v.place.column,
+                end_line: v.place.line,
+                end_column: v.place.column,
+            },
+            // A plaintext finding whose literal is unknown shows no line: never risk it.
+            line_text: if v.rule_id == "policy/plaintext-secret" && v.literal.is_none() {
+                String::new()
+            } else {
+                line_text.to_string()
+            },
+            secret: v.literal.unwrap_or_default(),
+            validated: None,
+            commit: None,
+            also_in: 0,
+            versions: 1,
+            message: Some(v.message),
+            rule_id: v.rule_id,
+        };
+        if let Some(why) = crate::suppress::allowlisted(&config.allowlist, &f) {
+            *out.suppressed.entry(why).or_default() += 1;
+            continue;
+        }
+        out.findings.push(f);
+    }
+    out.problems = facts.problems.clone();
+    out.facts = facts;
+    Ok(out)
+}

@@ -18,6 +18,70 @@ struct RawPolicy {
     naming: RawNaming,
     #[serde(default)]
     checks: BTreeMap<String, String>,
+    #[serde(default)]
+    lifecycle: RawLifecycle,
+    #[serde(default)]
+    access: Vec<RawAccess>,
+    #[serde(default)]
+    inventory: RawInventory,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawLifecycle {
+    /// Longest validity (expiry minus not-before, or minus today) allowed, in days.
+    #[serde(default = "d365")]
+    max_validity_days: u32,
+    /// Expiring within this many days is a warning (`expiring-soon`, `certificate-expiring`).
+    #[serde(default = "d30")]
+    warn_days: u32,
+    /// Longest rotation period allowed, in days.
+    #[serde(default = "d90")]
+    max_rotation_days: u32,
+    /// Shortest soft-delete retention accepted for a vault, in days.
+    #[serde(default = "d7")]
+    min_soft_delete_days: u32,
+}
+
+fn d365() -> u32 {
+    365
+}
+fn d30() -> u32 {
+    30
+}
+fn d90() -> u32 {
+    90
+}
+fn d7() -> u32 {
+    7
+}
+
+impl Default for RawLifecycle {
+    fn default() -> Self {
+        RawLifecycle {
+            max_validity_days: d365(),
+            warn_days: d30(),
+            max_rotation_days: d90(),
+            min_soft_delete_days: d7(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    /// Glob on the consumer (`production/payments-*`, a workflow job, a service).
+    consumer: String,
+    /// Globs on the secret names it may read.
+    secrets: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawInventory {
+    /// Environments whose references must pin a version (`unpinned-version`).
+    #[serde(default)]
+    pin_versions_in: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -33,6 +97,12 @@ struct RawEnvironment {
     /// Globs of stores (vaults, key vaults, accounts) that belong to it.
     #[serde(default)]
     stores: Vec<String>,
+    /// Globs of Kubernetes namespaces that belong to it.
+    #[serde(default)]
+    namespaces: Vec<String>,
+    /// A protected environment (default: true for `production`/`prod`): files that belong
+    /// to no environment may not read its stores.
+    protected: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -51,35 +121,53 @@ pub struct Environment {
     pub paths: GlobSet,
     pub github_environments: Vec<String>,
     pub stores: GlobSet,
+    pub namespaces: GlobSet,
+    pub protected: bool,
 }
 
-/// The checks a policy can run, with their default severity (`None` = off).
+/// Lifecycle limits, in days.
+#[derive(Debug, Clone, Copy)]
+pub struct Lifecycle {
+    pub max_validity_days: u32,
+    pub warn_days: u32,
+    pub max_rotation_days: u32,
+    pub min_soft_delete_days: u32,
+}
+
+/// Which secrets a consumer may read.
+#[derive(Debug)]
+pub struct Access {
+    pub consumer: globset::GlobMatcher,
+    pub consumer_glob: String,
+    pub secrets: GlobSet,
+    pub secret_globs: Vec<String>,
+}
+
+/// The checks a policy can run, with their default severity (`None` = off) and what they
+/// find. Ids are stable: reports show them as `policy/<id>`.
 pub const CHECKS: &[(&str, Option<Severity>, &str)] = &[
-    (
-        "env-partition",
-        Some(Severity::High),
-        "a reference from one environment reads a store of another",
-    ),
-    (
-        "literal-secret",
-        Some(Severity::High),
-        "a secret value is written where a reference belongs",
-    ),
-    (
-        "all-secrets",
-        Some(Severity::Medium),
-        "a consumer is granted every secret (`secrets: inherit`, `toJSON(secrets)`)",
-    ),
-    (
-        "naming",
-        Some(Severity::Low),
-        "a secret or store name breaks the naming pattern",
-    ),
-    (
-        "unpinned-version",
-        None,
-        "a reference to a versioned store does not pin a version",
-    ),
+    ("env-partition", Some(Severity::High), "a reference from one environment reads a store of another, or a file outside every environment reads a protected one"),
+    ("naming", Some(Severity::Low), "a secret or store name breaks the naming pattern, or its environment segment disagrees with where it is used"),
+    ("least-privilege", Some(Severity::High), "a consumer reads a secret its access rule or the manifest does not allow"),
+    ("wildcard-grant", Some(Severity::Medium), "a consumer is granted every secret of a store (`secrets: inherit`, `toJSON(secrets)`, `*` resources or actions, `dataFrom.find` of everything, every Key Vault permission)"),
+    ("purge-grant", Some(Severity::Medium), "a consumer may purge secrets (permanent deletion that bypasses soft delete)"),
+    ("plaintext-secret", Some(Severity::High), "a credential is written in configuration where the format offers a reference"),
+    ("missing-expiry", Some(Severity::Medium), "a secret that can carry an expiry date has none"),
+    ("validity-too-long", Some(Severity::Medium), "a secret is valid for longer than the policy's maximum"),
+    ("expiring-soon", Some(Severity::Medium), "a secret expires within the warning window"),
+    ("expired", Some(Severity::High), "a secret's expiry date has passed"),
+    ("missing-owner", Some(Severity::Low), "a declared secret names no owner"),
+    ("missing-rotation", Some(Severity::Low), "a secret that can rotate declares no rotation period"),
+    ("rotation-too-long", Some(Severity::Medium), "a secret's rotation period is longer than the policy's maximum"),
+    ("missing-content-type", Some(Severity::Low), "a secret that can carry a content type has none"),
+    ("no-purge-protection", Some(Severity::Medium), "a vault can be purged: its deleted secrets are lost for good"),
+    ("no-soft-delete", Some(Severity::Medium), "a vault keeps deleted secrets for fewer days than the policy's minimum, or not at all"),
+    ("certificate-expired", Some(Severity::High), "an X.509 certificate in the repository or the manifest has expired"),
+    ("certificate-expiring", Some(Severity::Medium), "an X.509 certificate expires within the warning window"),
+    ("insecure-transport", Some(Severity::High), "a secret store is reached over plain http"),
+    ("undeclared-secret", Some(Severity::Medium), "a reference names a secret the manifest does not declare (or a `[vault(name)]` setting that no .vault-config manifest declares)"),
+    ("orphaned-secret", Some(Severity::Low), "the manifest declares a secret nothing references"),
+    ("unpinned-version", Some(Severity::Medium), "a reference in an environment that must pin versions does not pin one"),
 ];
 
 /// A validated policy.
@@ -91,6 +179,9 @@ pub struct Policy {
     pub store_name: Option<Regex>,
     /// Check id → severity (absent = off).
     pub severities: BTreeMap<&'static str, Severity>,
+    pub lifecycle: Lifecycle,
+    pub access: Vec<Access>,
+    pub pin_versions_in: Vec<String>,
 }
 
 impl Policy {
@@ -116,6 +207,10 @@ impl Policy {
                 paths: globs(&e.paths, "paths")?,
                 github_environments: e.github_environments.clone(),
                 stores: globs(&e.stores, "stores")?,
+                namespaces: globs(&e.namespaces, "namespaces")?,
+                protected: e
+                    .protected
+                    .unwrap_or(matches!(e.name.as_str(), "production" | "prod")),
             });
         }
         let re = |p: &Option<String>, what: &str| -> Result<Option<Regex>, Error> {
@@ -148,7 +243,34 @@ impl Policy {
                 severities.insert(id, sev);
             }
         }
+        let mut access = Vec::new();
+        for a in &raw.access {
+            access.push(Access {
+                consumer: Glob::new(&a.consumer)
+                    .map_err(|e| bad(format!("access consumer glob `{}`: {e}", a.consumer)))?
+                    .compile_matcher(),
+                consumer_glob: a.consumer.clone(),
+                secrets: globs(&a.secrets, "access secrets")?,
+                secret_globs: a.secrets.clone(),
+            });
+        }
+        for env in &raw.inventory.pin_versions_in {
+            if !raw.environments.iter().any(|e| &e.name == env) {
+                return Err(bad(format!(
+                    "inventory.pin-versions-in names `{env}`, which is not an [[environment]]"
+                )));
+            }
+        }
+        let l = &raw.lifecycle;
         Ok(Policy {
+            lifecycle: Lifecycle {
+                max_validity_days: l.max_validity_days,
+                warn_days: l.warn_days,
+                max_rotation_days: l.max_rotation_days,
+                min_soft_delete_days: l.min_soft_delete_days,
+            },
+            access,
+            pin_versions_in: raw.inventory.pin_versions_in.clone(),
             file: file.to_string(),
             environments,
             secret_name: re(&raw.naming.secret, "secret")?,
@@ -171,6 +293,20 @@ impl Policy {
             .iter()
             .find(|e| e.github_environments.iter().any(|g| g == name))
             .map(|e| e.name.as_str())
+    }
+
+    /// The environment a Kubernetes namespace belongs to.
+    pub fn environment_of_namespace(&self, ns: &str) -> Option<&str> {
+        self.environments
+            .iter()
+            .find(|e| e.namespaces.is_match(ns))
+            .map(|e| e.name.as_str())
+    }
+
+    pub fn is_protected(&self, env: &str) -> bool {
+        self.environments
+            .iter()
+            .any(|e| e.name == env && e.protected)
     }
 
     /// The environment a store belongs to.

@@ -18,6 +18,7 @@ const HEADER: &[&str] = &[
     "commit",
     "author",
     "date",
+    "message",
 ];
 
 pub fn render(report: &ScanReport, show: bool) -> String {
@@ -42,6 +43,7 @@ pub fn render(report: &ScanReport, show: bool) -> String {
                 c.map(|c| c.id.clone()).unwrap_or_default(),
                 c.map(|c| c.author.clone()).unwrap_or_default(),
                 c.map(|c| c.date.clone()).unwrap_or_default(),
+                f.message.clone().unwrap_or_default(),
             ],
         );
     }

@@ -38,7 +38,10 @@ pub fn render(report: &ScanReport, show: bool) -> String {
             json!({
                 "id": f.fingerprint,
                 "name": f.rule_name,
-                "description": format!("{description} Found: `{}`.", f.shown_secret(show)),
+                "description": match &f.message {
+                    Some(m) => format!("{description}: {m}."),
+                    None => format!("{description} Found: `{}`.", f.shown_secret(show)),
+                },
                 "severity": gitlab_severity(f.severity),
                 "solution": solution,
                 "identifiers": [{

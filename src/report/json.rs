@@ -61,6 +61,9 @@ pub struct JsonFinding<'a> {
     /// History scans: how many versions of the file hold the same secret (reported once).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub versions: Option<u32>,
+    /// Policy findings: what is wrong and what to change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'a str>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -85,6 +88,7 @@ impl<'a> JsonFinding<'a> {
             commit: f.commit.as_deref(),
             also_in: f.commit.as_ref().map(|_| f.also_in),
             versions: f.commit.as_ref().map(|_| f.versions),
+            message: f.message.as_deref(),
         }
     }
 }

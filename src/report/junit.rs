@@ -41,7 +41,7 @@ pub fn render(report: &ScanReport, show: bool) -> String {
             "      <failure type=\"{}\" message=\"{} ({}) in {}:{}\">{}\n{}\nfingerprint {}</failure>",
             f.severity,
             esc(&f.rule_name),
-            esc(&f.shown_secret(show)),
+            esc(&f.message.clone().unwrap_or_else(|| f.shown_secret(show))),
             esc(&f.display_path()),
             l.line,
             esc(&f.rule_name),

@@ -292,13 +292,16 @@ fn result(f: &Finding, rule_index: usize, show: bool) -> SResult {
             )
         })
         .unwrap_or_default();
-    let text = format!(
-        "{} `{}` found in {} at line {}.{validated}{introduced} Rotate it; deleting it from the file does not remove it from git history.",
-        f.rule_name,
-        f.shown_secret(show),
-        l.path,
-        l.line
-    );
+    let text = match &f.message {
+        Some(m) => format!("{m}."),
+        None => format!(
+            "{} `{}` found in {} at line {}.{validated}{introduced} Rotate it; deleting it from the file does not remove it from git history.",
+            f.rule_name,
+            f.shown_secret(show),
+            l.path,
+            l.line
+        ),
+    };
     let mut props = BTreeMap::new();
     props.insert(
         "severity".into(),

@@ -45,12 +45,20 @@ pub fn render(report: &ScanReport, show: bool) -> String {
             );
         }
         let _ = writeln!(out, "    │ {}", f.snippet(show));
-        let _ = writeln!(
-            out,
-            "    secret {} · fingerprint {}",
-            f.shown_secret(show),
-            f.fingerprint
-        );
+        match &f.message {
+            Some(m) => {
+                let _ = writeln!(out, "    {m}");
+                let _ = writeln!(out, "    fingerprint {}", f.fingerprint);
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "    secret {} · fingerprint {}",
+                    f.shown_secret(show),
+                    f.fingerprint
+                );
+            }
+        }
     }
     out.push_str(&summary(report));
     out.push('\n');
@@ -60,8 +68,13 @@ pub fn render(report: &ScanReport, show: bool) -> String {
 /// One line: counts by severity, what was scanned, skipped and suppressed, and the time.
 pub fn summary(report: &ScanReport) -> String {
     let n = report.findings.len();
+    let policy_only = report.category == "policy/";
     let mut s = if n == 0 {
-        "keyguard: no secrets found".to_string()
+        if policy_only {
+            "keyguard: no policy violations".to_string()
+        } else {
+            "keyguard: no secrets found".to_string()
+        }
     } else {
         let by: Vec<String> = Severity::ALL
             .iter()
@@ -85,15 +98,39 @@ pub fn summary(report: &ScanReport) -> String {
     };
     let st: &Stats = &report.stats;
     let unit = if st.history.is_some() { "blob" } else { "file" };
-    let _ = write!(
-        s,
-        " · scanned {} {unit}{}, {} in {:.2}s with {} rules",
-        st.files_scanned,
-        plural(st.files_scanned),
-        human_bytes(st.bytes_scanned),
-        st.elapsed.as_secs_f64(),
-        st.rules
-    );
+    if let Some(p) = &st.policy {
+        let _ = write!(
+            s,
+            " · policy: {} polic{} over {} file{}: {} reference{}, {} declared secret{}, {} store{}, {} grant{}, {} certificate{}",
+            p.policies,
+            if p.policies == 1 { "y" } else { "ies" },
+            p.files,
+            plural(p.files as usize),
+            p.references,
+            plural(p.references),
+            p.secrets,
+            plural(p.secrets),
+            p.stores,
+            plural(p.stores),
+            p.grants,
+            plural(p.grants),
+            p.certificates,
+            plural(p.certificates),
+        );
+    }
+    if policy_only {
+        let _ = write!(s, " in {:.2}s", st.elapsed.as_secs_f64());
+    } else {
+        let _ = write!(
+            s,
+            " · scanned {} {unit}{}, {} in {:.2}s with {} rules",
+            st.files_scanned,
+            plural(st.files_scanned),
+            human_bytes(st.bytes_scanned),
+            st.elapsed.as_secs_f64(),
+            st.rules
+        );
+    }
     if let Some(h) = &st.history {
         let _ = write!(
             s,

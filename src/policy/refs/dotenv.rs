@@ -55,6 +55,7 @@ pub fn extract(path: &str, text: &str, out: &mut Vec<SecretRef>) {
         } else if looks_secret_named(key) {
             r.kind = "literal";
             r.name = key.to_string();
+            r.value = Some(value.to_string());
         } else {
             continue; // ordinary configuration, not a secret
         }

@@ -5,6 +5,7 @@ mod azure;
 mod cloudformation;
 mod dotenv;
 mod github_actions;
+mod manifest;
 mod vault;
 
 use super::certificates;
@@ -261,7 +262,7 @@ pub fn extract(path: &str, text: &str) -> Facts {
 
 /// The structured extractors, each `fn(&Input, &mut Facts)`; each decides from the input
 /// (file name, parsed documents) whether the file is its format.
-const STRUCTURED: &[fn(&Input, &mut Facts)] = &[];
+const STRUCTURED: &[fn(&Input, &mut Facts)] = &[manifest::extract];
 
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
 pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
@@ -294,6 +295,14 @@ pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
                 }
                 let text = String::from_utf8_lossy(&buf);
                 facts.extend(extract(&f.rel, &text));
+            }
+            // DER certificates are binary: read them on their own.
+            Err((crate::source::SkipReason::Binary, _)) => {
+                if let Ok(bytes) = std::fs::read(&f.abs) {
+                    facts
+                        .certificates
+                        .extend(certificates::from_file(&f.rel, &bytes).unwrap_or_default());
+                }
             }
             Err((_, Some(message))) => facts.problems.push(Problem {
                 path: f.rel.clone(),
