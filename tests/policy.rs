@@ -559,3 +559,55 @@ fn malformed_configuration_is_a_warning_and_the_run_goes_on() {
         r.stderr
     );
 }
+
+#[test]
+fn policy_sarif_passes_the_sarif_multitool() {
+    let dir = policy_tree(&[
+        ("keyguard-secrets.toml", MANIFEST),
+        (
+            "dev/.env",
+            "DB=op://prod-main/db/password\nSESSION_SECRET=just-a-literal-value\n",
+        ),
+    ]);
+    let r = run(
+        dir.path(),
+        &[
+            "policy",
+            ".",
+            "--policy",
+            "policy.toml",
+            "--now",
+            NOW,
+            "-f",
+            "sarif",
+            "-o",
+            "policy.sarif",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let path = dir.path().join("policy.sarif");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        !text.contains("just-a-literal-value"),
+        "the literal is redacted"
+    );
+    let s: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let rules: Vec<&str> = s["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"policy/plaintext-secret") && rules.contains(&"policy/expired"),
+        "{rules:?}"
+    );
+    assert_eq!(
+        s["runs"][0]["automationDetails"]["id"]
+            .as_str()
+            .map(|c| c.starts_with("keyguard/policy/")),
+        Some(true)
+    );
+    let errors = validation_errors(&path);
+    assert!(errors.is_empty(), "{errors:#?}");
+}

@@ -317,3 +317,21 @@ impl Policy {
             .map(|e| e.name.as_str())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CHECKS;
+
+    #[test]
+    fn every_check_is_documented_and_ids_are_unique() {
+        let doc = include_str!("../../docs/policy.md");
+        let mut seen = std::collections::BTreeSet::new();
+        for (id, _, _) in CHECKS {
+            assert!(seen.insert(id), "duplicate check id {id}");
+            assert!(
+                doc.contains(&format!("`{id}`")),
+                "docs/policy.md does not describe `{id}`"
+            );
+        }
+    }
+}
