@@ -611,3 +611,23 @@ fn policy_sarif_passes_the_sarif_multitool() {
     let errors = validation_errors(&path);
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+#[test]
+fn workflow_env_literals_are_plaintext_only_when_the_detector_recognises_a_credential() {
+    let token = github_token(7);
+    let wf = format!(
+        "env:\n  LOG_LEVEL: debug\n  API_TOKEN: {token}\njobs:\n  build:\n    runs-on: ubuntu-latest\n    env:\n      DB_PASSWORD: ${{{{ secrets.DB_PASSWORD }}}}\n      SOME_PASSWORD: changeme\n    steps:\n      - run: make\n        env:\n          BUILD_ID: a1b2c3d4e5f6a7b8c9d0\n"
+    );
+    let dir = policy_tree(&[(".github/workflows/ci.yml", wf.as_str())]);
+    let (_, v) = check(dir.path(), &[]);
+    let plain: Vec<String> = ids(&v)
+        .into_iter()
+        .filter(|i| i.starts_with("policy/plaintext-secret"))
+        .collect();
+    assert_eq!(
+        plain,
+        ["policy/plaintext-secret@.github/workflows/ci.yml:3"],
+        "{v:#?}"
+    );
+    assert!(!serde_json::to_string(&v).unwrap().contains(&token));
+}

@@ -64,7 +64,7 @@ pub fn extract(path: &str, text: &str, out: &mut Vec<SecretRef>) {
 }
 
 /// A variable whose name says it holds a secret.
-fn looks_secret_named(key: &str) -> bool {
+pub(super) fn looks_secret_named(key: &str) -> bool {
     let k = key.to_ascii_uppercase();
     [
         "SECRET",

@@ -133,3 +133,46 @@ fn track(line: &str, jobs: &mut Jobs, on_env: &mut dyn FnMut(&str, &str)) {
         jobs.env_block = false;
     }
 }
+
+/// Literal values in a workflow's `env:` maps (workflow, job and step level): a credential
+/// written there belongs in `secrets`. Each becomes a `value` reference the plaintext check
+/// hands to the secret detector; `${{ … }}` expressions are references, not literals.
+pub fn extract_env_literals(input: &super::Input, out: &mut super::Facts) {
+    use super::tree::Node;
+    if !applies(input.path) {
+        return;
+    }
+    let mut literal = |consumer: String, env: &Node| {
+        for (key, v) in env.entries() {
+            let Some(value) = v.str() else { continue };
+            if value.contains("${{") || value.trim().is_empty() {
+                continue;
+            }
+            // Only what may be a credential: a secret-sounding name or a long opaque value.
+            let opaque = value.len() >= 16 && !value.contains(char::is_whitespace);
+            if !super::dotenv::looks_secret_named(key) && !opaque {
+                continue;
+            }
+            let mut r = input.reference("github-actions", v, key.clone());
+            r.kind = "value";
+            r.consumer = Some(consumer.clone());
+            r.value = Some(value.to_string());
+            out.refs.push(r);
+        }
+    };
+    for doc in input.yaml {
+        if let Some(env) = doc.get("env") {
+            literal("workflow".into(), env);
+        }
+        for (job, body) in doc.get("jobs").map_or(&[][..], |j| j.entries()) {
+            if let Some(env) = body.get("env") {
+                literal(job.clone(), env);
+            }
+            for step in body.get("steps").map_or(&[][..], |s| s.items()) {
+                if let Some(env) = step.get("env") {
+                    literal(job.clone(), env);
+                }
+            }
+        }
+    }
+}

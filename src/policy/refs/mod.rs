@@ -262,7 +262,8 @@ pub fn extract(path: &str, text: &str) -> Facts {
 
 /// The structured extractors, each `fn(&Input, &mut Facts)`; each decides from the input
 /// (file name, parsed documents) whether the file is its format.
-const STRUCTURED: &[fn(&Input, &mut Facts)] = &[manifest::extract];
+const STRUCTURED: &[fn(&Input, &mut Facts)] =
+    &[manifest::extract, github_actions::extract_env_literals];
 
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
 pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
