@@ -631,3 +631,32 @@ fn workflow_env_literals_are_plaintext_only_when_the_detector_recognises_a_crede
     );
     assert!(!serde_json::to_string(&v).unwrap().contains(&token));
 }
+
+#[test]
+fn naming_groups_must_agree_with_the_environment() {
+    let policy = POLICY.replace(
+        "secret = '^[a-z0-9-]+$'",
+        "secret = '^(?P<env>prod|dev)-[a-z0-9-]+$'",
+    );
+    let dir = tree(&[
+        ("policy.toml", policy.as_str()),
+        (
+            "dev/.env",
+            "A=op://dev-x/dev-db\nB=op://dev-x/prod-db\nC=op://dev-x/db\n",
+        ),
+    ]);
+    let (_, v) = check(dir.path(), &[]);
+    let naming: Vec<String> = ids(&v)
+        .into_iter()
+        .filter(|i| i.starts_with("policy/naming"))
+        .collect();
+    assert_eq!(
+        naming,
+        ["policy/naming@dev/.env:2", "policy/naming@dev/.env:3"],
+        "{v:#?}"
+    );
+    assert!(v.iter().any(|f| f["message"]
+        .as_str()
+        .unwrap()
+        .contains("named for `prod` but used from development")));
+}

@@ -284,9 +284,9 @@ fn check_ref(out: &mut Out, r: &SecretRef, detect: Detector) {
     if r.kind != "reference" {
         return;
     }
-    if let Some(re) = &policy.secret_name {
-        if !r.name.is_empty() && !re.is_match(&r.name) {
-            out.say(
+    if let Some(re) = policy.secret_name.as_ref().filter(|_| !r.name.is_empty()) {
+        match re.captures(&r.name) {
+            None => out.say(
                 "naming",
                 &place,
                 subject(r),
@@ -295,7 +295,23 @@ fn check_ref(out: &mut Out, r: &SecretRef, detect: Detector) {
                     r.name,
                     re.as_str()
                 ),
-            );
+            ),
+            Some(c) => {
+                if let (Some(named), Some(env)) = (c.name("env"), env) {
+                    if !same_environment(named.as_str(), env) {
+                        out.say(
+                            "naming",
+                            &place,
+                            subject(r),
+                            format!(
+                                "secret `{}` is named for `{}` but used from {env}",
+                                r.name,
+                                named.as_str()
+                            ),
+                        );
+                    }
+                }
+            }
         }
     }
     if let (Some(re), Some(store)) = (&policy.store_name, &r.store) {
@@ -308,10 +324,7 @@ fn check_ref(out: &mut Out, r: &SecretRef, detect: Detector) {
             ),
             Some(c) => {
                 if let (Some(named), Some(env)) = (c.name("env"), env) {
-                    // `prod`, `stg`, `dev`… stand for their environments.
-                    let named_env =
-                        super::refs::infer_environment(named.as_str()).unwrap_or(named.as_str());
-                    if named_env != env && named.as_str() != env {
+                    if !same_environment(named.as_str(), env) {
                         out.say(
                             "naming",
                             &place,
@@ -364,6 +377,11 @@ fn check_ref(out: &mut Out, r: &SecretRef, detect: Detector) {
             );
         }
     }
+}
+
+/// `prod`, `stg`, `dev`… in a name stand for their environments.
+fn same_environment(named: &str, env: &str) -> bool {
+    named == env || super::refs::infer_environment(named).unwrap_or(named) == env
 }
 
 /// Wildcards in grants: every secret of a store, every action, purge.
