@@ -6,7 +6,9 @@ mod cloudformation;
 mod dotenv;
 mod github_actions;
 mod manifest;
+mod terraform;
 mod vault;
+mod vault_policy;
 
 use super::certificates;
 pub use super::facts::{Certificate, Facts, Grant, Place, Problem, SecretDecl, StoreDecl};
@@ -262,8 +264,12 @@ pub fn extract(path: &str, text: &str) -> Facts {
 
 /// The structured extractors, each `fn(&Input, &mut Facts)`; each decides from the input
 /// (file name, parsed documents) whether the file is its format.
-const STRUCTURED: &[fn(&Input, &mut Facts)] =
-    &[manifest::extract, github_actions::extract_env_literals];
+const STRUCTURED: &[fn(&Input, &mut Facts)] = &[
+    manifest::extract,
+    github_actions::extract_env_literals,
+    terraform::extract,
+    vault_policy::extract,
+];
 
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
 pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
