@@ -400,10 +400,15 @@ fn check_grant(out: &mut Out, g: &Grant) {
     // `*` as the resource of an IAM-style grant (actions have a service prefix); Key Vault
     // access policies are vault-wide by nature and judged by their permissions instead.
     let iam_style = g.actions.iter().any(|a| a.contains(':') || a == "*");
+    // A resource naming every secret of an account: `*`, `…:secret:*`, `…:parameter/*`.
+    // Prefixes (`…:secret:payments/*`, `kv/data/prod/*`) are scoped grants; whole Vault
+    // mounts are the extractor's call (`all_secrets`).
     let r = g.resource.trim();
     let wild_resource = (r == "*" && iam_style)
-        || (r != "*" && (r.ends_with("/*") || r.ends_with(":*") || r.ends_with("/+")))
-        || r == "+/*";
+        || r.ends_with(":secret:*")
+        || r.ends_with(":parameter/*")
+        || r.ends_with(":parameter*")
+        || r.rsplit(':').next() == Some("*") && r.contains(':');
     if g.all_secrets || wild_action.is_some() || wild_resource {
         let what = match (wild_action, wild_resource) {
             (Some(a), _) => format!("action `{a}`"),
