@@ -1,0 +1,245 @@
+//! `keyguard refs` over Kubernetes manifests, External Secrets, Secrets Store CSI
+//! `SecretProviderClass`es and docker-compose files (fixtures under testdata/policy/).
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn fixtures(area: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/policy")
+        .join(area)
+}
+
+/// The references under a fixture directory, and stderr.
+fn inventory(area: &str) -> (Vec<Value>, String) {
+    let r = run(&fixtures(area), &["refs", ".", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    // Today the array of references; later `{"refs": […], …}`.
+    let refs = v.get("refs").unwrap_or(&v).as_array().unwrap().clone();
+    (refs, r.stderr)
+}
+
+/// The one reference at `path:line` named `name`.
+fn at<'a>(refs: &'a [Value], path: &str, line: u64, name: &str) -> &'a Value {
+    let found: Vec<&Value> = refs
+        .iter()
+        .filter(|r| r["path"] == path && r["line"] == line && r["name"] == name)
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "{path}:{line} {name} in {:#?}",
+        refs.iter()
+            .filter(|r| r["path"] == path)
+            .map(|r| format!("{}:{} {} {}", r["line"], r["column"], r["name"], r["kind"]))
+            .collect::<Vec<_>>()
+    );
+    found[0]
+}
+
+fn s(v: &Value) -> Option<&str> {
+    v.as_str()
+}
+
+/// (column, store, consumer, kind, version)
+fn fields(r: &Value) -> (u64, Option<&str>, Option<&str>, &str, Option<&str>) {
+    (
+        r["column"].as_u64().unwrap(),
+        s(&r["store"]),
+        s(&r["consumer"]),
+        r["kind"].as_str().unwrap(),
+        s(&r["version"]),
+    )
+}
+
+#[test]
+fn workloads_read_secrets_as_their_service_account() {
+    let (refs, _) = inventory("kubernetes");
+    let w = "workloads.yaml";
+    let shop = (Some("k8s:shop"), Some("shop/checkout"), "reference", None);
+    let expect = [
+        (13, "registry-creds", 17),  // imagePullSecrets
+        (19, "db-admin", 23),        // envFrom (init container)
+        (27, "db/password", 25),     // secretKeyRef
+        (38, "checkout-tls", 25),    // secret volume
+        (43, "gcp-sa/key.json", 22), // secret volume items
+        (49, "signing", 25),         // projected volume
+    ];
+    for (line, name, column) in expect {
+        assert_eq!(
+            fields(at(&refs, w, line, name)),
+            (column, shop.0, shop.1, shop.2, shop.3),
+            "{name}"
+        );
+    }
+    // A secret-named env literal is handed to the detector; `$(VAR)` and plain settings are not.
+    let v = at(&refs, w, 30, "SESSION_SECRET");
+    assert_eq!(fields(v), (22, None, Some("shop/checkout"), "value", None));
+    for name in ["API_TOKEN", "FEATURE_FLAGS", "LOG_LEVEL"] {
+        assert!(refs.iter().all(|r| r["name"] != name), "{name}");
+    }
+    // CronJob pod template, default namespace and service account; the anchor's node is
+    // where both the anchored and the merged reference are written.
+    let redis = at(&refs, w, 70, "redis/password");
+    assert_eq!(
+        fields(redis),
+        (
+            49,
+            Some("k8s:default"),
+            Some("default/default"),
+            "reference",
+            None
+        )
+    );
+    at(&refs, w, 70, "redis/username");
+    assert_eq!(
+        refs.iter().filter(|r| r["path"] == w).count(),
+        9,
+        "nothing else"
+    );
+    // `kind: List` items; `serviceAccount` (the deprecated spelling) names the account.
+    let smtp = at(&refs, "list.yaml", 17, "smtp/password");
+    assert_eq!(
+        fields(smtp),
+        (
+            38,
+            Some("k8s:staging"),
+            Some("staging/debugger"),
+            "reference",
+            None
+        )
+    );
+    assert_eq!(smtp["environment"], "staging");
+}
+
+#[test]
+fn secret_objects_are_literals_except_placeholders() {
+    let (refs, _) = inventory("kubernetes");
+    let p = "secrets.yaml";
+    for (line, name, column) in [
+        (8, "db/username", 13),
+        (9, "db/password", 13),
+        (12, "db/dsn", 8),
+        (15, "db/default", 12), // `changeme` is a real (bad) password, not a placeholder
+    ] {
+        let r = at(&refs, p, line, name);
+        assert_eq!(
+            fields(r),
+            (column, Some("k8s:prod"), Some("prod/db"), "literal", None),
+            "{name}"
+        );
+        assert_eq!(r["environment"], "production");
+    }
+    // Empty, `${…}` and `<…>` values; a service-account token Secret without data.
+    assert_eq!(refs.iter().filter(|r| r["path"] == p).count(), 4);
+    assert!(
+        refs.iter().all(|r| r.get("value").is_none()),
+        "values never serialised"
+    );
+}
+
+#[test]
+fn external_secrets_with_store_consumer_and_version() {
+    let (refs, _) = inventory("kubernetes");
+    let p = "external-secrets.yaml";
+    let consumer = Some("payments/payments-env");
+    assert_eq!(
+        fields(at(&refs, p, 16, "payments/stripe#api_key")),
+        (
+            14,
+            Some("k8s:payments/vault-backend"),
+            consumer,
+            "reference",
+            Some("3")
+        )
+    );
+    // An item's own sourceRef.storeRef wins.
+    assert_eq!(
+        fields(at(&refs, p, 21, "payments/db")),
+        (
+            14,
+            Some("k8s-cluster:aws-prod"),
+            consumer,
+            "reference",
+            None
+        )
+    );
+    // dataFrom.extract: a whole remote secret; dataFrom.find `.*`: every secret.
+    at(&refs, p, 28, "payments/shared");
+    assert_eq!(
+        fields(at(&refs, p, 31, "*")),
+        (
+            19,
+            Some("k8s:payments/vault-backend"),
+            consumer,
+            "all-secrets",
+            None
+        )
+    );
+    // ClusterExternalSecret: the namespaces are the consumer.
+    assert_eq!(
+        fields(at(&refs, p, 49, "ci/registry")),
+        (
+            16,
+            Some("k8s-cluster:aws-prod"),
+            Some("selector(registry-access=true)/registry-pull"),
+            "reference",
+            None
+        )
+    );
+    assert_eq!(
+        fields(at(&refs, p, 65, "shared/db#url")),
+        (
+            16,
+            Some("k8s:billing/vault-backend"),
+            Some("billing/shared-db"),
+            "reference",
+            None
+        )
+    );
+}
+
+#[test]
+fn malformed_yaml_and_helm_templates_are_reported_and_skipped() {
+    let (refs, stderr) = inventory("kubernetes");
+    assert!(
+        stderr.contains("warning: broken.yaml:7: not valid YAML"),
+        "{stderr}"
+    );
+    // A template that happens to parse as YAML, and one that does not.
+    assert!(
+        stderr.contains("note: chart/templates/deployment.yaml:4:")
+            && stderr.contains("note: chart/templates/secret.yaml:1:"),
+        "{stderr}"
+    );
+    assert!(refs
+        .iter()
+        .all(|r| !r["path"].as_str().unwrap().starts_with("chart/") && r["path"] != "broken.yaml"));
+}
+
+#[test]
+fn odd_shapes_do_not_panic() {
+    let dir = tree(&[
+        (
+            "odd.yaml",
+            "apiVersion: v1\nkind: Secret\ndata: [1, 2]\n---\nkind: Deployment\nspec: 3\n---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nspec:\n  data: {remoteRef: 1}\n  dataFrom: [null, {find: 7}]\n---\napiVersion: v1\nkind: List\nitems: 5\n---\n- just\n- a list\n---\napiVersion: external-secrets.io/v1\nkind: SecretStore\nspec: {provider: [1]}\n",
+        ),
+        (
+            "pod.json",
+            "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"p\", \"namespace\": \"ops\"},\n \"spec\": {\"containers\": [{\"name\": \"c\", \"envFrom\": [{\"secretRef\": {\"name\": \"ops-creds\"}}]}]}}\n",
+        ),
+    ]);
+    let r = run(dir.path(), &["refs", ".", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let refs = v.get("refs").unwrap_or(&v).as_array().unwrap().clone();
+    let p = at(&refs, "pod.json", 2, "ops-creds");
+    assert_eq!(
+        fields(p),
+        (75, Some("k8s:ops"), Some("ops/default"), "reference", None)
+    );
+}
