@@ -243,3 +243,88 @@ fn odd_shapes_do_not_panic() {
         (75, Some("k8s:ops"), Some("ops/default"), "reference", None)
     );
 }
+
+#[test]
+fn secret_provider_classes_point_into_embedded_yaml() {
+    let (refs, stderr) = inventory("csi");
+    // Azure: each `array` item is a YAML string inside the `objects` YAML string.
+    let kv = Some("azure-keyvault:kv-orders-prod");
+    let id = Some("orders/00000000-0000-0000-0000-00000000abcd");
+    assert_eq!(
+        fields(at(&refs, "azure.yaml", 22, "db-password")),
+        (23, kv, id, "reference", None)
+    );
+    assert_eq!(
+        fields(at(&refs, "azure.yaml", 26, "signing-key")),
+        (
+            23,
+            kv,
+            id,
+            "reference",
+            Some("6f0c9d1e2a3b4c5d6e7f8091a2b3c4d5")
+        )
+    );
+    assert_eq!(
+        fields(at(&refs, "azure.yaml", 30, "*")),
+        (23, kv, id, "all-secrets", None)
+    );
+    // AWS: one reference per jmesPath; SSM parameters; an ARN names its own region.
+    let sm = Some("aws-secretsmanager:eu-west-1");
+    for name in ["orders/db#username", "orders/db#password"] {
+        assert_eq!(
+            fields(at(&refs, "aws.yaml", 11, name)),
+            (23, sm, Some("orders"), "reference", None)
+        );
+    }
+    assert_eq!(
+        fields(at(&refs, "aws.yaml", 18, "/orders/api-key")),
+        (
+            23,
+            Some("aws-ssm:eu-west-1"),
+            Some("orders"),
+            "reference",
+            Some("4")
+        )
+    );
+    let arn = at(
+        &refs,
+        "aws.yaml",
+        21,
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:shared-AbCdEf",
+    );
+    assert_eq!(
+        (s(&arn["store"]), s(&arn["version"])),
+        (Some("aws-secretsmanager:us-east-1"), Some("AWSCURRENT"))
+    );
+    // GCP: `latest` is not a pinned version.
+    let gcp = Some("gcp:acme-staging");
+    assert_eq!(
+        fields(at(&refs, "aws.yaml", 33, "orders-db")),
+        (23, gcp, Some("orders"), "reference", Some("3"))
+    );
+    assert_eq!(
+        fields(at(&refs, "aws.yaml", 35, "orders-api")),
+        (23, gcp, Some("orders"), "reference", None)
+    );
+    // Vault: mount as store, role as consumer, a mount-wide wildcard is every secret.
+    assert_eq!(
+        fields(at(&refs, "vault.yaml", 13, "data/orders/db#password")),
+        (
+            21,
+            Some("vault:secret"),
+            Some("orders/orders"),
+            "reference",
+            None
+        )
+    );
+    assert_eq!(at(&refs, "vault.yaml", 16, "*")["kind"], "all-secrets");
+    // A broken object list is a warning naming the file and line; the rest goes on.
+    assert!(
+        stderr.contains(
+            "warning: broken-objects.yaml:10: SecretProviderClass object list is not valid YAML"
+        ),
+        "{stderr}"
+    );
+    assert!(refs.iter().all(|r| r["path"] != "broken-objects.yaml"));
+    assert_eq!(refs.len(), 11, "secretObjects are not references");
+}
