@@ -328,3 +328,123 @@ fn secret_provider_classes_point_into_embedded_yaml() {
     assert!(refs.iter().all(|r| r["path"] != "broken-objects.yaml"));
     assert_eq!(refs.len(), 11, "secretObjects are not references");
 }
+
+/// (line, name, consumer, column, store, kind)
+type Expected = (
+    u64,
+    &'static str,
+    Option<&'static str>,
+    u64,
+    Option<&'static str>,
+    &'static str,
+);
+
+#[test]
+fn compose_secrets_environment_and_interpolations() {
+    let (refs, stderr) = inventory("compose");
+    let c = "compose.yaml";
+    let expect: [Expected; 13] = [
+        // Anchored and merged into two services: written once, read by both.
+        (
+            3,
+            "POSTGRES_PASSWORD",
+            Some("db"),
+            22,
+            Some("environment"),
+            "reference",
+        ),
+        (
+            3,
+            "POSTGRES_PASSWORD",
+            Some("api"),
+            22,
+            Some("environment"),
+            "reference",
+        ),
+        (
+            12,
+            "db_root",
+            Some("db"),
+            9,
+            Some("file:./secrets/db_root.txt"),
+            "reference",
+        ),
+        (18, "SESSION_SECRET", Some("api"), 23, None, "value"),
+        (19, "DATABASE_URL", Some("api"), 22, None, "value"), // credentials in a URL
+        (
+            22,
+            "STRIPE_KEY",
+            Some("api"),
+            19,
+            Some("environment"),
+            "reference",
+        ),
+        (
+            24,
+            "stripe_key",
+            Some("api"),
+            17,
+            Some("environment"),
+            "reference",
+        ), // long syntax
+        (
+            27,
+            "registry_token",
+            Some("api"),
+            9,
+            Some("external"),
+            "reference",
+        ),
+        (
+            32,
+            "WORKER_TOKEN",
+            Some("worker"),
+            19,
+            Some("environment"),
+            "reference",
+        ), // list form
+        (33, "SMTP_PASSWORD", Some("worker"), 23, None, "value"),
+        (36, "undeclared", Some("worker"), 9, None, "reference"),
+        // Top-level definitions.
+        (42, "STRIPE_KEY", None, 18, Some("environment"), "reference"),
+        (
+            45,
+            "prod_registry_token",
+            None,
+            11,
+            Some("external"),
+            "reference",
+        ),
+    ];
+    for (line, name, consumer, column, store, kind) in expect {
+        let r = refs
+            .iter()
+            .find(|r| {
+                r["path"] == c
+                    && r["line"] == line
+                    && r["name"] == name
+                    && s(&r["consumer"]) == consumer
+            })
+            .unwrap_or_else(|| panic!("{line} {name} {consumer:?}"));
+        assert_eq!(
+            fields(r),
+            (column, store, consumer, kind, None),
+            "{line} {name}"
+        );
+    }
+    at(&refs, c, 48, "legacy_token"); // `external: {name: …}`
+    assert_eq!(
+        refs.iter().filter(|r| r["path"] == c).count(),
+        14,
+        "plain settings, `$$`, empty defaults and pass-through variables are not references"
+    );
+    // Any YAML whose services have an image is compose, whatever its name.
+    assert_eq!(
+        at(&refs, "deploy/stack.yml", 5, "tls_key")["consumer"],
+        "web"
+    );
+    assert!(
+        stderr.contains("warning: docker-compose.broken.yml:5: not valid YAML"),
+        "{stderr}"
+    );
+}

@@ -3,6 +3,7 @@
 
 mod azure;
 mod cloudformation;
+mod compose;
 mod csi;
 mod dotenv;
 mod github_actions;
@@ -263,7 +264,8 @@ pub fn extract(path: &str, text: &str) -> Facts {
 
 /// The structured extractors, each `fn(&Input, &mut Facts)`; each decides from the input
 /// (file name, parsed documents) whether the file is its format.
-const STRUCTURED: &[fn(&Input, &mut Facts)] = &[kubernetes::extract, csi::extract];
+const STRUCTURED: &[fn(&Input, &mut Facts)] =
+    &[kubernetes::extract, csi::extract, compose::extract];
 
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
 pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
