@@ -204,6 +204,23 @@ fn external_secrets_with_store_consumer_and_version() {
 }
 
 #[test]
+fn go_templates_in_values_do_not_make_a_helm_chart() {
+    let (refs, stderr) = inventory("kubernetes");
+    let r = at(&refs, "vault-agent.yaml", 23, "billing-env");
+    assert_eq!(
+        fields(r),
+        (
+            23,
+            Some("k8s:billing"),
+            Some("billing/billing"),
+            "reference",
+            None
+        )
+    );
+    assert!(!stderr.contains("vault-agent.yaml"), "{stderr}");
+}
+
+#[test]
 fn malformed_yaml_and_helm_templates_are_reported_and_skipped() {
     let (refs, stderr) = inventory("kubernetes");
     assert!(
@@ -227,6 +244,14 @@ fn odd_shapes_do_not_panic() {
         (
             "odd.yaml",
             "apiVersion: v1\nkind: Secret\ndata: [1, 2]\n---\nkind: Deployment\nspec: 3\n---\napiVersion: external-secrets.io/v1\nkind: ExternalSecret\nspec:\n  data: {remoteRef: 1}\n  dataFrom: [null, {find: 7}]\n---\napiVersion: v1\nkind: List\nitems: 5\n---\n- just\n- a list\n---\napiVersion: external-secrets.io/v1\nkind: SecretStore\nspec: {provider: [1]}\n",
+        ),
+        (
+            "spc.yaml",
+            "apiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nspec:\n  provider: azure\n  parameters:\n    objects: 5\n---\napiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nspec:\n  provider: gcp\n  parameters:\n    secrets: {resourceName: projects}\n---\napiVersion: secrets-store.csi.x-k8s.io/v1\nkind: SecretProviderClass\nspec:\n  provider: vault\n  parameters: [1]\n",
+        ),
+        (
+            "compose.yml",
+            "services:\n  a:\n    image: x\n    environment: [1, null, {x: 1}, \"=\", \"K=${\", \"K=$\", \"K=${}\"]\n    secrets: [{source: [1]}, 7]\n  b: 3\nsecrets: [1]\n",
         ),
         (
             "pod.json",

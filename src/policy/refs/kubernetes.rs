@@ -45,7 +45,8 @@
 //!   `aws-secrets-manager` or `aws-parameter-store`, name = region), `azurekv` (name = vault
 //!   name from `vaultUrl`, endpoint `vaultUrl`), `gcpsm` (name = `projectID`); other providers
 //!   keep their provider key as kind (`other` when unknown) and the store object
-//!   (`k8s:<ns>/<name>` or `k8s-cluster:<name>`) as name, with the first `http(s)://` URL under the provider as endpoint.
+//!   (`k8s:<ns>/<name>` or `k8s-cluster:<name>`) as name (as do the four above when their
+//!   field is missing), with the first `http(s)://` URL under the provider as endpoint.
 //!   Credentials the store reads from Secrets (`…SecretRef: {name, key}` anywhere under the
 //!   provider) → `reference`, store `k8s:<namespace>` (`k8s:*` for a cluster store's Secret
 //!   without a namespace: each ExternalSecret's own), consumer = the store
@@ -93,22 +94,22 @@ pub fn extract(input: &Input, out: &mut Facts) {
     });
 }
 
-/// The line of the first `{{` when the file is a Helm (or other Go) template that happens to
-/// parse as YAML; the structured extractors skip such files.
+/// The line of the first `{{` when the file is a Helm chart template that happens to parse
+/// as YAML (it uses Helm's objects or functions); the structured extractors skip such files.
+/// Other Go templates in values (Vault Agent annotations, ExternalSecret `target.template`)
+/// do not make a manifest a template.
 pub(super) fn template_line(input: &Input) -> Option<usize> {
     let at = input.text.find("{{")?;
-    let helm = input.path.contains("templates/")
-        || [
-            ".Values",
-            ".Release",
-            ".Chart",
-            "{{-",
-            "-}}",
-            "{{ include",
-            "{{ template",
-        ]
-        .iter()
-        .any(|w| input.text.contains(w));
+    let helm = [
+        ".Values.",
+        ".Release.",
+        ".Chart.",
+        ".Capabilities.",
+        "include \"",
+        "template \"",
+    ]
+    .iter()
+    .any(|w| input.text.contains(w));
     helm.then(|| input.text[..at].matches('\n').count() + 1)
 }
 
@@ -639,6 +640,12 @@ fn secret_store(input: &Input, doc: &Node, kind: &str, out: &mut Facts) {
                     p,
                 ),
             };
+        // Nothing names the backend (no server, region, …): the store object names it.
+        let store_name = if store_name.is_empty() {
+            this.clone()
+        } else {
+            store_name
+        };
         let mut s = StoreDecl::new(ESO, input.place(at), kind, store_name);
         s.endpoint = endpoint.map(str::to_string);
         s.environment = env.clone();
