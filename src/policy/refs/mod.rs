@@ -3,8 +3,11 @@
 
 mod azure;
 mod cloudformation;
+mod compose;
+mod csi;
 mod dotenv;
 mod github_actions;
+mod kubernetes;
 mod manifest;
 mod terraform;
 mod vault;
@@ -269,6 +272,9 @@ const STRUCTURED: &[fn(&Input, &mut Facts)] = &[
     github_actions::extract_env_literals,
     terraform::extract,
     vault_policy::extract,
+    kubernetes::extract,
+    csi::extract,
+    compose::extract,
 ];
 
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
