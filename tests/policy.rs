@@ -660,3 +660,36 @@ fn naming_groups_must_agree_with_the_environment() {
         .unwrap()
         .contains("named for `prod` but used from development")));
 }
+
+#[test]
+fn kubernetes_and_compose_configuration() {
+    let token = github_token(11);
+    let compose = format!(
+        "services:\n  api:\n    image: shop/api:1\n    environment:\n      LOG_LEVEL: info\n      GITHUB_TOKEN: {token}\n      DB_PASSWORD: ${{DB_PASSWORD}}\n"
+    );
+    let k8s = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: dev\nstringData:\n  password: hunter2-but-longer\n---\napiVersion: external-secrets.io/v1beta1\nkind: ExternalSecret\nmetadata:\n  name: all\n  namespace: dev\nspec:\n  secretStoreRef:\n    name: prod-store\n    kind: SecretStore\n  dataFrom:\n    - find:\n        name:\n          regexp: \".*\"\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\n  namespace: dev\nspec:\n  template:\n    spec:\n      serviceAccountName: api\n      containers:\n        - name: api\n          env:\n            - name: DB\n              valueFrom:\n                secretKeyRef:\n                  name: db\n                  key: password\n";
+    let dir = policy_tree(&[("compose.yaml", compose.as_str()), ("dev/k8s.yaml", k8s)]);
+    let (_, v) = check(dir.path(), &[]);
+    let got = ids(&v);
+    assert!(
+        got.contains(&"policy/plaintext-secret@compose.yaml:6".to_string()),
+        "{got:?}"
+    );
+    assert!(!got
+        .iter()
+        .any(|g| g.starts_with("policy/plaintext-secret@compose.yaml:5")));
+    // A Secret's data is plaintext whatever its value; a match-all find is reported once.
+    assert!(
+        got.contains(&"policy/plaintext-secret@dev/k8s.yaml:7".to_string()),
+        "{got:?}"
+    );
+    let wild: Vec<&String> = got
+        .iter()
+        .filter(|g| g.starts_with("policy/wildcard-grant@dev/k8s.yaml"))
+        .collect();
+    assert_eq!(wild.len(), 1, "{got:?}");
+    assert!(!serde_json::to_string(&v).unwrap().contains(&token));
+    assert!(!serde_json::to_string(&v)
+        .unwrap()
+        .contains("hunter2-but-longer"));
+}

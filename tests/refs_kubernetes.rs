@@ -273,7 +273,7 @@ fn odd_shapes_do_not_panic() {
 fn secret_provider_classes_point_into_embedded_yaml() {
     let (refs, stderr) = inventory("csi");
     // Azure: each `array` item is a YAML string inside the `objects` YAML string.
-    let kv = Some("azure-keyvault:kv-orders-prod");
+    let kv = Some("kv-orders-prod");
     let id = Some("orders/00000000-0000-0000-0000-00000000abcd");
     assert_eq!(
         fields(at(&refs, "azure.yaml", 22, "db-password")),

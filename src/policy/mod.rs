@@ -57,9 +57,9 @@ pub fn run(
         .flat_map(|p| check::check(p, &facts, today, &detect))
         .collect();
     violations.sort_by(|a, b| (&a.place, &a.rule_id).cmp(&(&b.place, &b.rule_id)));
-    // Two policies may say the same thing about the same place.
-    violations
-        .dedup_by(|a, b| a.place == b.place && a.rule_id == b.rule_id && a.subject == b.subject);
+    // Two policies, or a grant and the reference that carries it (an ExternalSecret's
+    // match-all `find`), may say the same thing about the same place: report it once.
+    violations.dedup_by(|a, b| a.place == b.place && a.rule_id == b.rule_id);
     let mut texts: HashMap<String, Option<String>> = HashMap::new();
     let mut out = Outcome::default();
     for v in violations {

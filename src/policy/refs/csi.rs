@@ -5,7 +5,7 @@
 //!
 //! Every reference has format `secrets-store-csi` and sits at the object's name value:
 //!
-//! - **azure**: `parameters.keyvaultName` → store `azure-keyvault:<name>`; each
+//! - **azure**: `parameters.keyvaultName` → store `<name>` (the vault name, as Key Vault references and Terraform name it); each
 //!   `objects.array[]` item's `objectName` (secrets, keys and certificates alike), version
 //!   `objectVersion` when not empty.
 //! - **aws**: `objects[]`, store `aws-secretsmanager[:<region>]` or `aws-ssm[:<region>]`
@@ -92,7 +92,7 @@ fn class(input: &Input, doc: &Node, out: &mut Facts) {
     let mut objects = Vec::new();
     match provider {
         "azure" => {
-            let store = param("keyvaultName").map(|k| format!("azure-keyvault:{k}"));
+            let store = param("keyvaultName").map(str::to_string);
             for o in embedded_items(input, params.get("objects"), out) {
                 let Some(n) = o.get("objectName").filter(|n| n.str().is_some()) else {
                     continue;
