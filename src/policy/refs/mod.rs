@@ -1,6 +1,8 @@
 //! Reference extractors, one per configuration format, each producing [`SecretRef`]s with
 //! the line and column where the reference is written.
 
+mod arm;
+mod aws;
 mod azure;
 mod cloudformation;
 mod dotenv;
@@ -261,7 +263,7 @@ pub fn extract(path: &str, text: &str) -> Facts {
 
 /// The structured extractors, each `fn(&Input, &mut Facts)`; each decides from the input
 /// (file name, parsed documents) whether the file is its format.
-const STRUCTURED: &[fn(&Input, &mut Facts)] = &[];
+const STRUCTURED: &[fn(&Input, &mut Facts)] = &[arm::extract, aws::extract];
 
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
 pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
