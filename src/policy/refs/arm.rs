@@ -200,7 +200,9 @@ fn parameter_values(input: &Input, params: &Node, out: &mut Facts) {
             out.refs.push(r);
         } else if super::aws::secret_named(pname) {
             let Some(v) = p.get("value") else { continue };
-            let Some(text) = arm_literal(v).filter(|t| !t.is_empty()) else {
+            let Some(text) =
+                arm_literal(v).filter(|t| !t.is_empty() && !super::aws::plain_setting(t))
+            else {
                 continue;
             };
             if text.contains("@Microsoft.KeyVault(") {

@@ -4,6 +4,7 @@
 mod arm;
 mod aws;
 mod azure;
+mod bicep;
 mod cloudformation;
 mod dotenv;
 mod github_actions;
@@ -263,7 +264,7 @@ pub fn extract(path: &str, text: &str) -> Facts {
 
 /// The structured extractors, each `fn(&Input, &mut Facts)`; each decides from the input
 /// (file name, parsed documents) whether the file is its format.
-const STRUCTURED: &[fn(&Input, &mut Facts)] = &[arm::extract, aws::extract];
+const STRUCTURED: &[fn(&Input, &mut Facts)] = &[arm::extract, aws::extract, bicep::extract];
 
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
 pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
