@@ -7,6 +7,7 @@ mod azure;
 mod bicep;
 mod cloudformation;
 mod dotenv;
+mod dotnet;
 mod github_actions;
 mod vault;
 
@@ -264,7 +265,8 @@ pub fn extract(path: &str, text: &str) -> Facts {
 
 /// The structured extractors, each `fn(&Input, &mut Facts)`; each decides from the input
 /// (file name, parsed documents) whether the file is its format.
-const STRUCTURED: &[fn(&Input, &mut Facts)] = &[arm::extract, aws::extract, bicep::extract];
+const STRUCTURED: &[fn(&Input, &mut Facts)] =
+    &[arm::extract, aws::extract, bicep::extract, dotnet::extract];
 
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
 pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
