@@ -532,4 +532,81 @@ secrets:
         // Other JSON files are not settings files.
         assert!(extract("src/data.json", text).refs.is_empty());
     }
+
+    #[test]
+    fn fixture_tree_declarations() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/policy/dotnet");
+        let f = crate::policy::refs::inventory(root).unwrap();
+        let secrets: Vec<_> = f
+            .secrets
+            .iter()
+            .map(|s| {
+                (
+                    (s.place.path.as_str(), s.place.line),
+                    s.store.as_deref(),
+                    s.name.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            secrets,
+            [
+                (
+                    (".vault-config/orders-prod.yaml", 17),
+                    Some("orders-prod"),
+                    "orders-storage"
+                ),
+                (
+                    (".vault-config/orders-prod.yaml", 23),
+                    Some("orders-prod"),
+                    "orders-bot-pat"
+                ),
+                (
+                    (".vault-config/shared/orders-secrets.yaml", 1),
+                    None,
+                    "github-app-id"
+                ),
+                (
+                    (".vault-config/shared/orders-secrets.yaml", 1),
+                    None,
+                    "github-app-private-key"
+                ),
+                (
+                    (".vault-config/shared/orders-secrets.yaml", 1),
+                    None,
+                    "github-oauth-id"
+                ),
+                (
+                    (".vault-config/shared/orders-secrets.yaml", 1),
+                    None,
+                    "github-oauth-secret"
+                ),
+                (
+                    (".vault-config/shared/orders-secrets.yaml", 1),
+                    None,
+                    "github-app-webhook-secret"
+                ),
+            ]
+        );
+        let stores: Vec<_> = f
+            .stores
+            .iter()
+            .map(|s| (s.place.path.as_str(), s.format, s.name.as_str()))
+            .collect();
+        assert_eq!(
+            stores,
+            [
+                (
+                    ".vault-config/orders-prod.yaml",
+                    "vault-config",
+                    "orders-prod"
+                ),
+                (
+                    "src/Orders/.config/settings.Production.json",
+                    "dotnet-settings",
+                    "orders-prod"
+                ),
+            ]
+        );
+    }
 }
