@@ -693,3 +693,25 @@ fn kubernetes_and_compose_configuration() {
         .unwrap()
         .contains("hunter2-but-longer"));
 }
+
+#[test]
+fn dotnet_vault_references_must_resolve_to_a_vault_config_secret() {
+    let manifest = "storageLocation:\n  type: azure-key-vault\n  parameters:\n    subscription: 00000000-0000-0000-0000-000000000000\n    name: shop-prod\nsecrets:\n  db-connection:\n    type: text\n    parameters:\n      description: the database\n";
+    let dir = policy_tree(&[
+        (".vault-config/shop-prod.yaml", manifest),
+        (
+            "src/Shop/settings.Production.json",
+            "{\n  \"KeyVaultUri\": \"https://shop-prod.vault.azure.net/\",\n  \"Db\": \"[vault(db-connection)]\",\n  \"Api\": \"[vault(api-key)]\"\n}\n",
+        ),
+    ]);
+    let (_, v) = check(dir.path(), &[]);
+    let got: Vec<String> = ids(&v)
+        .into_iter()
+        .filter(|i| i.starts_with("policy/undeclared-secret"))
+        .collect();
+    assert_eq!(
+        got,
+        ["policy/undeclared-secret@src/Shop/settings.Production.json:4"],
+        "{v:#?}"
+    );
+}

@@ -457,10 +457,13 @@ fn check_inventory(out: &mut Out, facts: &Facts) {
     let mut used = vec![false; manifest.len()];
     for r in facts.refs.iter().filter(|r| r.kind == "reference") {
         if r.format == "dotnet-settings" {
-            if !vault_config
-                .iter()
-                .any(|d| d.name.eq_ignore_ascii_case(&r.name))
-            {
+            // As secret-manager's `validate-all`: `settings*.json` files (not
+            // `appsettings*.json`), names matched exactly (they carry the type's suffixes).
+            let file = r.path.rsplit('/').next().unwrap_or(&r.path);
+            if vault_config.is_empty() || !file.starts_with("settings") {
+                continue;
+            }
+            if !vault_config.iter().any(|d| d.name == r.name) {
                 out.say(
                     "undeclared-secret",
                     &ref_place(r),

@@ -172,7 +172,14 @@ fn from_yaml(y: &saphyr::MarkedYaml) -> Node {
             }
             Value::Map(entries)
         }
-        YamlData::Tagged(_, inner) => return from_yaml(inner),
+        // A tagged scalar (`!Ref X`) carries no span of its own: it starts at its tag.
+        YamlData::Tagged(_, inner) => {
+            let mut n = from_yaml(inner);
+            if n.line == 0 {
+                (n.line, n.column) = (line, column);
+            }
+            return n;
+        }
         YamlData::Alias(_) | YamlData::BadValue => Value::Null,
     };
     Node::new(line, column, value)
@@ -443,6 +450,15 @@ mod tests {
         assert_eq!(spec.str_at(&["name"]), Some("n"));
         let store = docs[0].at(&["base", "store"]).unwrap();
         assert_eq!((store.line, store.column), (2, 10));
+    }
+
+    #[test]
+    fn tagged_scalars_start_at_their_tag() {
+        let docs = parse_yaml("a: !Ref X\nb:\n  - !Sub 'y'\n").unwrap();
+        let a = docs[0].get("a").unwrap();
+        assert_eq!((a.str(), a.line, a.column), (Some("X"), 1, 4));
+        let y = &docs[0].get("b").unwrap().items()[0];
+        assert_eq!((y.str(), y.line, y.column), (Some("y"), 3, 5));
     }
 
     #[test]

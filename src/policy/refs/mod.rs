@@ -1,11 +1,15 @@
 //! Reference extractors, one per configuration format, each producing [`SecretRef`]s with
 //! the line and column where the reference is written.
 
+mod arm;
+mod aws;
 mod azure;
+mod bicep;
 mod cloudformation;
 mod compose;
 mod csi;
 mod dotenv;
+mod dotnet;
 mod github_actions;
 mod kubernetes;
 mod manifest;
@@ -275,6 +279,10 @@ const STRUCTURED: &[fn(&Input, &mut Facts)] = &[
     kubernetes::extract,
     csi::extract,
     compose::extract,
+    arm::extract,
+    aws::extract,
+    bicep::extract,
+    dotnet::extract,
 ];
 
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
