@@ -198,7 +198,7 @@ fn parameter_values(input: &Input, params: &Node, out: &mut Facts) {
                 .map(str::to_string);
             r.consumer = Some(pname.clone());
             out.refs.push(r);
-        } else if super::aws::secret_named(pname) {
+        } else if super::secret_named(pname) {
             let Some(v) = p.get("value") else { continue };
             let Some(text) =
                 arm_literal(v).filter(|t| !t.is_empty() && !super::aws::plain_setting(t))

@@ -55,80 +55,6 @@ pub fn extract(input: &Input, out: &mut Facts) {
     }
 }
 
-/// A variable or parameter whose name says it holds a secret (`DB_PASSWORD`, `apiKey`,
-/// `clientSecret`, `ConnectionStrings__Main`) — not one that names, points at or configures
-/// a secret (`publicKeySecretName`, `DB_PASSWORD_FILE`, `enableSecretRotation`).
-pub(super) fn secret_named(name: &str) -> bool {
-    // Words: split at `_`, `-`, `.`, `:` and lower→upper camel-case steps.
-    let mut words: Vec<String> = Vec::new();
-    let mut prev_lower = false;
-    for c in name.chars() {
-        if !c.is_ascii_alphanumeric() {
-            prev_lower = false;
-            words.push(String::new());
-            continue;
-        }
-        if c.is_ascii_uppercase() && prev_lower || words.is_empty() {
-            words.push(String::new());
-        }
-        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
-        words
-            .last_mut()
-            .expect("pushed")
-            .push(c.to_ascii_uppercase());
-    }
-    words.retain(|w| !w.is_empty());
-    let joined = words.concat();
-    let secretish = [
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "TOKEN",
-        "APIKEY",
-        "PRIVATEKEY",
-        "CREDENTIAL",
-        "ACCESSKEY",
-        "CONNECTIONSTRING",
-    ]
-    .iter()
-    .any(|w| joined.contains(w));
-    let about_a_secret = |w: &str| {
-        matches!(
-            w,
-            "NAME"
-                | "NAMES"
-                | "ID"
-                | "IDS"
-                | "ARN"
-                | "URI"
-                | "URL"
-                | "PATH"
-                | "FILE"
-                | "REF"
-                | "REFERENCE"
-                | "VERSION"
-                | "ROTATION"
-                | "EXPIRY"
-                | "EXPIRATION"
-                | "TTL"
-                | "LENGTH"
-                | "TYPE"
-                | "ENABLED"
-                | "REQUIRED"
-                | "AUTHENTICATION"
-                | "PROVIDER"
-                | "CONTENTTYPE"
-                | "KEYVAULT"
-                | "VAULT"
-                | "ENDPOINT"
-        )
-    };
-    let switch = |w: &str| matches!(w, "ENABLE" | "DISABLE" | "USE" | "IS" | "HAS" | "ALLOW");
-    secretish
-        && !words.last().is_some_and(|w| about_a_secret(w))
-        && !words.first().is_some_and(|w| switch(w))
-}
-
 /// Text that cannot be a credential on its own: a boolean or a number.
 pub(super) fn plain_setting(value: &str) -> bool {
     matches!(value, "true" | "false" | "True" | "False") || value.parse::<f64>().is_ok()
@@ -214,7 +140,7 @@ fn containers_of(
                 r.consumer = consumer.clone();
                 out.refs.push(r);
             } else if let Some(text) = v.str().filter(|t| !t.is_empty() && !plain_setting(t)) {
-                if secret_named(var) && yaml_tag(input.text, v).is_none() {
+                if super::secret_named(var) && yaml_tag(input.text, v).is_none() {
                     let mut r = input.reference("aws-ecs", v, var.to_string());
                     r.kind = "value";
                     r.consumer = consumer.clone();
@@ -643,6 +569,7 @@ fn principal_text(input: &Input, p: &Node) -> String {
 mod tests {
     use super::*;
     use crate::policy::refs::extract;
+    use crate::policy::refs::secret_named;
 
     #[test]
     fn arns_and_wildcards() {

@@ -808,7 +808,7 @@ fn report(input: &Input, p: &Parser, params_file: bool, out: &mut Facts) {
         };
         let kind = if !params_file && q.secure {
             "literal"
-        } else if params_file && super::aws::secret_named(&q.name) {
+        } else if params_file && super::secret_named(&q.name) {
             "value"
         } else {
             continue;

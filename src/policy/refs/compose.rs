@@ -19,7 +19,8 @@
 //!   an escaped dollar; `KEY` without a value (passed through from the shell) and
 //!   placeholders are skipped. `env_file:` is left to the `.env` extractor.
 
-use super::kubernetes::{is_placeholder, looks_like_credential, looks_secret_named, template_line};
+use super::kubernetes::{is_placeholder, looks_like_credential, template_line};
+use super::secret_named as looks_secret_named;
 use super::{Facts, Input, SecretDecl, SecretRef};
 use crate::policy::tree::Node;
 

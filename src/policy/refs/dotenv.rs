@@ -52,7 +52,7 @@ pub fn extract(path: &str, text: &str, out: &mut Vec<SecretRef>) {
         } else if value.starts_with("${") && value.ends_with('}') {
             r.name = value[2..value.len() - 1].to_string();
             r.store = Some("environment".into());
-        } else if looks_secret_named(key) {
+        } else if super::secret_named(key) {
             r.kind = "literal";
             r.name = key.to_string();
             r.value = Some(value.to_string());
@@ -61,21 +61,4 @@ pub fn extract(path: &str, text: &str, out: &mut Vec<SecretRef>) {
         }
         out.push(r);
     }
-}
-
-/// A variable whose name says it holds a secret.
-pub(super) fn looks_secret_named(key: &str) -> bool {
-    let k = key.to_ascii_uppercase();
-    [
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "TOKEN",
-        "API_KEY",
-        "APIKEY",
-        "PRIVATE_KEY",
-        "CREDENTIAL",
-    ]
-    .iter()
-    .any(|w| k.contains(w))
 }

@@ -150,7 +150,7 @@ pub fn extract_env_literals(input: &super::Input, out: &mut super::Facts) {
             }
             // Only what may be a credential: a secret-sounding name or a long opaque value.
             let opaque = value.len() >= 16 && !value.contains(char::is_whitespace);
-            if !super::dotenv::looks_secret_named(key) && !opaque {
+            if !super::secret_named(key) && !opaque {
                 continue;
             }
             let mut r = input.reference("github-actions", v, key.clone());

@@ -703,25 +703,6 @@ fn credentials(
 // ---------------------------------------------------------------------------------------
 // Shared by the YAML extractors (kubernetes, csi, compose)
 
-/// A variable whose name says it holds a secret.
-pub(super) fn looks_secret_named(key: &str) -> bool {
-    let k = key.to_ascii_uppercase();
-    [
-        "SECRET",
-        "PASSWORD",
-        "PASSWD",
-        "TOKEN",
-        "API_KEY",
-        "APIKEY",
-        "ACCESS_KEY",
-        "PRIVATE_KEY",
-        "CREDENTIAL",
-        "AUTH_KEY",
-    ]
-    .iter()
-    .any(|w| k.contains(w))
-}
-
 /// A value with the look of a credential whatever its variable is called: a URL with a
 /// password, a private key, a known token prefix, or a long random-looking string. The
 /// secret detector has the last word; this only keeps ordinary configuration out.
@@ -797,7 +778,7 @@ pub(super) fn is_placeholder(v: &str) -> bool {
 
 /// A literal worth handing to the detector as a `value` reference.
 pub(super) fn worth_checking(name: &str, value: &str) -> bool {
-    !is_placeholder(value) && (looks_secret_named(name) || looks_like_credential(value))
+    !is_placeholder(value) && (super::secret_named(name) || looks_like_credential(value))
 }
 
 #[cfg(test)]
@@ -831,8 +812,8 @@ mod tests {
         assert!(looks_like_credential("AKIAIOSFODNN7EXAMPLE"));
         assert!(!looks_like_credential("debug"));
         assert!(!looks_like_credential("/var/lib/postgresql/data/pgdata"));
-        assert!(looks_secret_named("db_password"));
-        assert!(!looks_secret_named("LOG_LEVEL"));
+        assert!(crate::policy::refs::secret_named("db_password"));
+        assert!(!crate::policy::refs::secret_named("LOG_LEVEL"));
         assert!(matches_all("^.*$") && matches_all("") && !matches_all("^db-.*"));
     }
 

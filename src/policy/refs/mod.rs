@@ -87,6 +87,80 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, text[line_start..offset].chars().count() + 1)
 }
 
+/// A variable or parameter whose name says it holds a secret (`DB_PASSWORD`, `apiKey`,
+/// `clientSecret`, `ConnectionStrings__Main`) — not one that names, points at or configures
+/// a secret (`publicKeySecretName`, `DB_PASSWORD_FILE`, `enableSecretRotation`).
+pub(crate) fn secret_named(name: &str) -> bool {
+    // Words: split at `_`, `-`, `.`, `:` and lower→upper camel-case steps.
+    let mut words: Vec<String> = Vec::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_ascii_alphanumeric() {
+            prev_lower = false;
+            words.push(String::new());
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower || words.is_empty() {
+            words.push(String::new());
+        }
+        prev_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        words
+            .last_mut()
+            .expect("pushed")
+            .push(c.to_ascii_uppercase());
+    }
+    words.retain(|w| !w.is_empty());
+    let joined = words.concat();
+    let secretish = [
+        "SECRET",
+        "PASSWORD",
+        "PASSWD",
+        "TOKEN",
+        "APIKEY",
+        "PRIVATEKEY",
+        "CREDENTIAL",
+        "ACCESSKEY",
+        "CONNECTIONSTRING",
+    ]
+    .iter()
+    .any(|w| joined.contains(w));
+    let about_a_secret = |w: &str| {
+        matches!(
+            w,
+            "NAME"
+                | "NAMES"
+                | "ID"
+                | "IDS"
+                | "ARN"
+                | "URI"
+                | "URL"
+                | "PATH"
+                | "FILE"
+                | "REF"
+                | "REFERENCE"
+                | "VERSION"
+                | "ROTATION"
+                | "EXPIRY"
+                | "EXPIRATION"
+                | "TTL"
+                | "LENGTH"
+                | "TYPE"
+                | "ENABLED"
+                | "REQUIRED"
+                | "AUTHENTICATION"
+                | "PROVIDER"
+                | "CONTENTTYPE"
+                | "KEYVAULT"
+                | "VAULT"
+                | "ENDPOINT"
+        )
+    };
+    let switch = |w: &str| matches!(w, "ENABLE" | "DISABLE" | "USE" | "IS" | "HAS" | "ALLOW");
+    secretish
+        && !words.last().is_some_and(|w| about_a_secret(w))
+        && !words.first().is_some_and(|w| switch(w))
+}
+
 /// An environment name from words in a path or store name (`prod`, `staging`, `dev`, …).
 pub fn infer_environment(s: &str) -> Option<&'static str> {
     let lower = s.to_ascii_lowercase();
