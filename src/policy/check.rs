@@ -28,7 +28,9 @@ pub struct Violation {
 
 /// Decides whether a literal value holds a credential (the secret detector, passed in so
 /// the policy does not grow a second detector).
-pub type Detector<'a> = &'a dyn Fn(&str) -> bool;
+/// It gets the variable's name and its value: generic rules need a secret-sounding name,
+/// vendor token rules fire on the value alone.
+pub type Detector<'a> = &'a dyn Fn(&str, &str) -> bool;
 
 struct Out<'p> {
     policy: &'p Policy,
@@ -257,7 +259,12 @@ fn check_ref(out: &mut Out, r: &SecretRef, detect: Detector) {
             r.value.clone(),
         ),
         "value" => {
-            if let Some(v) = r.value.as_deref().filter(|v| detect(v)) {
+            let key = if r.name.is_empty() {
+                r.consumer.as_deref().unwrap_or("value")
+            } else {
+                r.name.rsplit(['/', '#', '.']).next().unwrap_or(&r.name)
+            };
+            if let Some(v) = r.value.as_deref().filter(|v| detect(key, v)) {
                 out.say_literal(
                     "plaintext-secret",
                     &place,

@@ -45,8 +45,8 @@ pub fn run(
         .collect::<Result<Vec<_>, _>>()?;
     let facts = refs::inventory(root.to_path_buf())?;
     // The plaintext check asks the secret detector about literal values.
-    let detect = |value: &str| {
-        let text = format!("secret = \"{value}\"\n");
+    let detect = |key: &str, value: &str| {
+        let text = format!("{key} = \"{value}\"\n");
         let mut scratch = crate::detect::Scratch::default();
         let mut out = Vec::new();
         config.rules.find(text.as_bytes(), &mut scratch, &mut out);

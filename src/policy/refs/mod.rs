@@ -377,36 +377,44 @@ pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
         message: p.message,
         note: false,
     }));
-    let mut buf = Vec::new();
-    for f in &files {
-        match fs::read_into(f, 10 << 20, &mut buf) {
-            Ok(()) => {
-                facts.files += 1;
-                if let Some(cert) = certificates::from_file(&f.rel, &buf) {
-                    facts.certificates.extend(cert);
+    // Files are independent: read and parse them in parallel, each into its own Facts.
+    use rayon::prelude::*;
+    let per_file: Vec<Facts> = files
+        .par_iter()
+        .map_init(Vec::new, |buf, f| {
+            let mut facts = Facts::default();
+            match fs::read_into(f, 10 << 20, buf) {
+                Ok(()) => {
+                    facts.files = 1;
+                    if let Some(cert) = certificates::from_file(&f.rel, buf) {
+                        facts.certificates.extend(cert);
+                    }
+                    if !crate::source::looks_binary(buf) {
+                        let text = String::from_utf8_lossy(buf);
+                        facts.extend(extract(&f.rel, &text));
+                    }
                 }
-                if crate::source::looks_binary(&buf) {
-                    continue;
+                // DER certificates are binary: read them on their own.
+                Err((crate::source::SkipReason::Binary, _)) => {
+                    if let Ok(bytes) = std::fs::read(&f.abs) {
+                        facts
+                            .certificates
+                            .extend(certificates::from_file(&f.rel, &bytes).unwrap_or_default());
+                    }
                 }
-                let text = String::from_utf8_lossy(&buf);
-                facts.extend(extract(&f.rel, &text));
+                Err((_, Some(message))) => facts.problems.push(Problem {
+                    path: f.rel.clone(),
+                    line: 0,
+                    message,
+                    note: false,
+                }),
+                Err(_) => {}
             }
-            // DER certificates are binary: read them on their own.
-            Err((crate::source::SkipReason::Binary, _)) => {
-                if let Ok(bytes) = std::fs::read(&f.abs) {
-                    facts
-                        .certificates
-                        .extend(certificates::from_file(&f.rel, &bytes).unwrap_or_default());
-                }
-            }
-            Err((_, Some(message))) => facts.problems.push(Problem {
-                path: f.rel.clone(),
-                line: 0,
-                message,
-                note: false,
-            }),
-            Err(_) => {}
-        }
+            facts
+        })
+        .collect();
+    for f in per_file {
+        facts.extend(f);
     }
     facts.sort();
     Ok(facts)
