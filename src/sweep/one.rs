@@ -124,7 +124,7 @@ pub fn unchanged(job: &Job, path: &Path) -> bool {
 /// of whatever repository happens to contain it. No user or system configuration is read.
 fn open_exact(path: &Path) -> Result<gix::Repository, String> {
     gix::open_opts(path, gix::open::Options::isolated())
-        .map_err(|e| format!("{}: not a git repository ({e})", path.display()))
+        .map_err(|e| format!("{}: cannot open as a git repository ({e})", path.display()))
 }
 
 fn previous_matches(job: &Job, refs: &std::collections::BTreeMap<String, String>) -> bool {
