@@ -573,3 +573,115 @@ fn the_html_report_renders_its_totals_in_chromium_without_console_errors() {
     }
     assert!(dom.contains("not-a-repo"));
 }
+
+/// Every `keyguard sweep|merge|report` command line in the strings of a YAML document, up
+/// to a shell `||`.
+fn keyguard_commands(v: &Value) -> Vec<String> {
+    fn strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+            Value::Object(m) => m.values().for_each(|x| strings(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    strings(v, &mut all);
+    all.iter()
+        .flat_map(|s| s.lines())
+        .filter_map(|l| {
+            let at = ["keyguard sweep", "keyguard merge", "keyguard report"]
+                .iter()
+                .filter_map(|k| l.find(k))
+                .min()?;
+            let cmd = &l[at..];
+            Some(
+                cmd[..cmd.find(" ||").unwrap_or(cmd.len())]
+                    .trim()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+fn run_line(dir: &Path, line: &str) -> Run {
+    assert!(!line.contains('$'), "unknown variable left in `{line}`");
+    let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+    run(dir, &args)
+}
+
+#[test]
+fn the_scale_templates_parse_and_their_commands_run_every_shard_and_merge() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scale");
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let list = organisation(d);
+    write(d, "config/repos.txt", list.as_bytes());
+
+    // Kubernetes: pod K of the Indexed Job runs shard K into /results/shard-K; the merge
+    // Job runs after the sweep is complete.
+    let job = &yaml_to_json(&docs.join("kubernetes-indexed-job.yml"));
+    assert_eq!(job["spec"]["completionMode"], "Indexed");
+    let cmds = keyguard_commands(job);
+    assert_eq!(cmds.len(), 1, "{cmds:?}");
+    let local = |s: &str| {
+        s.replace("/config/", "config/")
+            .replace("/results", "results")
+            .replace("/cache", "cache")
+    };
+    let shards = job["spec"]["completions"].as_u64().unwrap();
+    assert_eq!(shards, 4);
+    for k in 0..shards {
+        let line = local(
+            &cmds[0]
+                .replace("$JOB_COMPLETION_INDEX", &k.to_string())
+                .replace("$SHARDS", &shards.to_string()),
+        );
+        let r = run_line(d, &line);
+        assert!([0, 1, 3, 4].contains(&r.code), "`{line}`: {}", r.stderr);
+    }
+    let merge = keyguard_commands(&yaml_to_json(&docs.join("kubernetes-merge-job.yml")));
+    assert_eq!(merge.len(), 2, "{merge:?}");
+    for line in &merge {
+        let r = run_line(d, &local(line));
+        assert_eq!(r.code, 0, "`{line}`: {}", r.stderr);
+    }
+    let merged: Value = serde_json::from_str(
+        &std::fs::read_to_string(d.join("results/merged/merged.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(merged["summary"]["repositories"], 8);
+    assert_eq!(merged["summary"]["findings"], 6);
+    assert!(d.join("results/merged/report.html").is_file());
+
+    // GitHub Actions: each matrix job sweeps into `out`, uploaded as keyguard-shard-K and
+    // downloaded by the merge job into shards/.
+    write(d, "repos.txt", list.as_bytes());
+    let gha = yaml_to_json(&docs.join("github-actions-sweep.yml"));
+    let matrix: Vec<u64> = gha["jobs"]["sweep"]["strategy"]["matrix"]["shard"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_u64().unwrap())
+        .collect();
+    let sweep_cmds = keyguard_commands(&gha["jobs"]["sweep"]);
+    assert_eq!(sweep_cmds.len(), 1);
+    for k in &matrix {
+        let line = sweep_cmds[0].replace("${{ matrix.shard }}", &k.to_string());
+        let r = run_line(d, &line);
+        assert!([0, 1, 3, 4].contains(&r.code), "`{line}`: {}", r.stderr);
+        std::fs::create_dir_all(d.join("shards")).unwrap();
+        std::fs::rename(d.join("out"), d.join(format!("shards/keyguard-shard-{k}"))).unwrap();
+    }
+    let merge = keyguard_commands(&gha["jobs"]["merge"]);
+    assert_eq!(merge.len(), 2);
+    for line in &merge {
+        let r = run_line(d, line);
+        assert_eq!(r.code, 0, "`{line}`: {}", r.stderr);
+    }
+    let merged: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("merged/merged.json")).unwrap())
+            .unwrap();
+    assert_eq!(merged["summary"]["repositories"], 8);
+    assert_eq!(merged["summary"]["findings"], 6);
+}
