@@ -124,7 +124,7 @@ pub struct SweepArgs {
     #[arg(long)]
     pub force: bool,
     /// Stop a repository's scan after this long and record it as failed (e.g. 30m, 90s).
-    #[arg(long, value_name = "DURATION", value_parser = keyguard::sweep::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub repo_timeout: Option<std::time::Duration>,
     /// Lowest severity that makes the exit code 1 (default: low).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
@@ -289,14 +289,35 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
-/// `10485760`, `10M`, `10MiB`, `512k`, `1G`.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+/// `12K` → (12, "K"); `what` names the expected kind in the error.
+fn number_and_unit<'a>(s: &'a str, what: &str) -> Result<(u64, &'a str), String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size (e.g. 10MiB, 512K, 1048576)"))?;
+    let n = num.parse().map_err(|_| format!("`{s}` is not {what}"))?;
+    Ok((n, unit))
+}
+
+/// `30s`, `5m`, `1h`, `500ms`, or plain seconds; more than zero.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let (n, unit) = number_and_unit(s, "a duration (e.g. 90s, 10m, 1h)")?;
+    let d = match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
+    };
+    if d.is_zero() {
+        return Err(format!("`{s}`: a timeout must be more than zero"));
+    }
+    Ok(d)
+}
+
+/// `10485760`, `10M`, `10MiB`, `512k`, `1G`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let (n, unit) = number_and_unit(s, "a size (e.g. 10MiB, 512K, 1048576)")?;
     let mult = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -306,4 +327,22 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("3d").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert!(parse_size("x").is_err());
+    }
 }

@@ -685,3 +685,33 @@ fn the_scale_templates_parse_and_their_commands_run_every_shard_and_merge() {
     assert_eq!(merged["summary"]["repositories"], 8);
     assert_eq!(merged["summary"]["findings"], 6);
 }
+
+#[test]
+fn merge_reads_the_repositories_of_the_last_sweep_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for n in ["a", "b", "c"] {
+        repo_with(
+            &d.join(n),
+            &[("k.env", format!("T={}\n", github_token(40)))],
+        );
+    }
+    write(d, "repos.txt", b"a\nb\nc\n");
+    assert_eq!(sweep(d, &["--repos", "repos.txt", "-o", "out"]).code, 1);
+    // The organisation lost a repository: its old result stays on disk but is not merged.
+    write(d, "repos.txt", b"a\nb\n");
+    let r = sweep(d, &["--repos", "repos.txt", "-o", "out"]);
+    assert_eq!(counts(&r), (0, 2, 0), "{}", r.stderr);
+    let r = run(d, &["merge", "out", "-o", "m"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("m/merged.json")).unwrap()).unwrap();
+    let names: Vec<&str> = m["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(m["summary"]["findings"], 2);
+}

@@ -13,23 +13,7 @@ use serde_json::{json, Value};
 
 /// The page for `m`, dated `now` (seconds since the Unix epoch; ages are relative to it).
 pub fn render(m: &Merged, now: u64) -> String {
-    let repos: Vec<Value> = m
-        .results
-        .iter()
-        .map(|r| {
-            json!({
-                "name": r.name,
-                "source": r.source,
-                "status": r.status,
-                "error": r.error,
-                "findings": r.findings,
-                "blocking": r.blocking,
-                "violations": r.policy.as_ref().map_or(0, |p| p.violations.len()),
-                "bytes": r.bytes_scanned,
-                "secs": r.duration_secs,
-            })
-        })
-        .collect();
+    let repos: Vec<Value> = m.results.iter().map(super::merge::repo_summary).collect();
     let findings: Vec<Value> = m
         .ok()
         .flat_map(|r| {
@@ -184,7 +168,7 @@ td.code { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: bre
     ["blocking", repos.reduce((s, r) => s + r.blocking, 0), "total-blocking"],
     ["repositories with findings", repos.filter((r) => r.findings > 0).length, "total-affected"],
     ["policy violations", violations.length, "total-violations", violations.length > 0],
-    ["bytes scanned", bytes(repos.reduce((s, r) => s + r.bytes, 0)), "total-bytes"],
+    ["bytes scanned", bytes(repos.reduce((s, r) => s + r.bytes_scanned, 0)), "total-bytes"],
   ];
   const totals = document.getElementById("totals");
   for (const [label, value, id, bad] of tiles) {
@@ -276,9 +260,9 @@ td.code { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: bre
     { title: "Status", get: (r) => r.status, cls: (v) => "status-" + v },
     { title: "Findings", get: (r) => r.findings, num: true },
     { title: "Blocking", get: (r) => r.blocking, num: true },
-    { title: "Policy violations", get: (r) => r.violations, num: true },
-    { title: "Scanned", get: (r) => r.bytes, num: true, show: (v) => bytes(v) },
-    { title: "Seconds", get: (r) => r.secs, num: true },
+    { title: "Policy violations", get: (r) => r.policy_violations || 0, num: true },
+    { title: "Scanned", get: (r) => r.bytes_scanned, num: true, show: (v) => bytes(v) },
+    { title: "Seconds", get: (r) => r.duration_secs, num: true },
   ], repos, "No repositories.");
   table("findings", [
     { title: "Repository", get: (f) => f.repo },

@@ -138,26 +138,7 @@ fn failed_run(r: &RepoResult) -> Value {
 /// One JSON document: every repository (status, counts), every finding and policy violation
 /// with its repository, and the totals.
 pub fn json(m: &Merged) -> String {
-    let repos: Vec<Value> = m
-        .results
-        .iter()
-        .map(|r| {
-            json!({
-                "name": r.name,
-                "source": r.source,
-                "status": r.status,
-                "error": r.error,
-                "findings": r.findings,
-                "blocking": r.blocking,
-                "policy_violations": r.policy.as_ref().map(|p| p.violations.len()),
-                "policy_skipped": r.policy.as_ref().and_then(|p| p.skipped.clone()),
-                "bytes_scanned": r.bytes_scanned,
-                "duration_secs": r.duration_secs,
-                "finished_at": r.finished_at,
-                "head": r.report.as_ref().map(|x| x["summary"]["history"]["head"].clone()),
-            })
-        })
-        .collect();
+    let repos: Vec<Value> = m.results.iter().map(repo_summary).collect();
     let with_repo = |r: &RepoResult, v: &Value| {
         let mut v = v.clone();
         if let Value::Object(o) = &mut v {
@@ -194,6 +175,24 @@ pub fn json(m: &Merged) -> String {
     let mut s = serde_json::to_string_pretty(&doc).expect("JSON serialises");
     s.push('\n');
     s
+}
+
+/// One repository's line in the merged JSON (and the HTML report's data).
+pub fn repo_summary(r: &RepoResult) -> Value {
+    json!({
+        "name": r.name,
+        "source": r.source,
+        "status": r.status,
+        "error": r.error,
+        "findings": r.findings,
+        "blocking": r.blocking,
+        "policy_violations": r.policy.as_ref().map(|p| p.violations.len()),
+        "policy_skipped": r.policy.as_ref().and_then(|p| p.skipped.clone()),
+        "bytes_scanned": r.bytes_scanned,
+        "duration_secs": r.duration_secs,
+        "finished_at": r.finished_at,
+        "head": r.report.as_ref().map(|x| x["summary"]["history"]["head"].clone()),
+    })
 }
 
 /// CSV: `scan --format csv`'s columns with the repository first.

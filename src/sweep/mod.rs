@@ -378,11 +378,8 @@ pub fn sweep(opts: &SweepOptions) -> Result<SweepSummary, Error> {
         .iter()
         .filter(|r| opts.shard.is_none_or(|s| s.contains(&r.name)))
         .collect();
-    let jobs = match opts.jobs {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = crate::scan::thread_count(opts.jobs);
+    let cores = crate::scan::thread_count(0);
     let threads = (cores / jobs.min(repos.len().max(1))).max(1);
     let mut st = State {
         keyguard_version: env!("CARGO_PKG_VERSION").into(),
@@ -642,27 +639,6 @@ fn human_duration(d: Duration) -> String {
     }
 }
 
-/// `30s`, `5m`, `1h`, `500ms`, or plain seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (e.g. 90s, 10m, 1h)"))?;
-    let d = match unit {
-        "" | "s" => Duration::from_secs(n),
-        "ms" => Duration::from_millis(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
-        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
-    };
-    if d.is_zero() {
-        return Err(format!("`{s}`: a timeout must be more than zero"));
-    }
-    Ok(d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -699,14 +675,5 @@ mod tests {
         }
         // Stable: FNV-1a of a fixed name never changes.
         assert_eq!(stable_hash("a"), 0xaf63dc4c8601ec8c);
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("3d").is_err());
     }
 }

@@ -148,23 +148,35 @@ impl State {
     }
 }
 
-/// Every result file in a sweep output directory, sorted by file name. A file that cannot be
-/// read is returned as an error beside the others.
+/// The result files of a sweep output directory: those its state file lists (so results
+/// left from an older list or another sharding are not merged), or every result file when
+/// there is no state file. Sorted by file name; a file that cannot be read is returned as
+/// an error beside the others.
 pub fn read_results(dir: &Path) -> Result<Vec<Result<RepoResult, Error>>, Error> {
     let folder = dir.join(RESULTS_DIR);
-    let entries = std::fs::read_dir(&folder).map_err(|e| Error::Io {
-        path: folder.display().to_string(),
-        reason: format!("not a keyguard sweep output directory ({e})"),
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "json")
-                && !p
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        })
-        .collect();
+    let state = dir.join(STATE_FILE);
+    let mut files: Vec<PathBuf> = if state.exists() {
+        let text = std::fs::read_to_string(&state).map_err(|e| Error::io(&state, &e))?;
+        let st: State = serde_json::from_str(&text).map_err(|e| Error::Io {
+            path: state.display().to_string(),
+            reason: format!("not a keyguard sweep state file: {e}"),
+        })?;
+        st.repos.values().map(|rel| dir.join(rel)).collect()
+    } else {
+        let entries = std::fs::read_dir(&folder).map_err(|e| Error::Io {
+            path: folder.display().to_string(),
+            reason: format!("not a keyguard sweep output directory ({e})"),
+        })?;
+        entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.extension().is_some_and(|x| x == "json")
+                    && !p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
+            .collect()
+    };
     files.sort();
     Ok(files.iter().map(|f| RepoResult::read(f)).collect())
 }
