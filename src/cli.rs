@@ -107,7 +107,7 @@ pub struct SweepArgs {
     /// Where clone URLs are cloned (bare, no checkout) and fetched (default: OUT/cache).
     #[arg(long, value_name = "DIR")]
     pub cache: Option<PathBuf>,
-    /// Repositories scanned at once (default: one per core); each gets a share of the cores.
+    /// Repositories scanned at once (default: one per core); each scan may use every core.
     #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
     pub jobs: usize,
     /// Only the repositories whose name hashes to K modulo N (0 ≤ K < N): N workers with

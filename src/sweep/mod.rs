@@ -10,8 +10,8 @@
 //! - a hard `--repo-timeout`: the parent kills the child (a thread cannot be stopped);
 //! - isolation: a panic, an abort or memory exhaustion on one corrupt or hostile repository
 //!   ends that child only, and is recorded as that repository's failure;
-//! - bounded concurrency and memory: at most `-j` children, each scanning with its share
-//!   of the cores, and each returning its memory to the system when it exits.
+//! - bounded concurrency and memory: at most `-j` children (each may use every core),
+//!   each returning its memory to the system when it exits.
 //!
 //! The cost is one process start and one rule compilation per repository (milliseconds,
 //! small beside a history scan), paid only for repositories that are actually scanned: the
@@ -379,8 +379,10 @@ pub fn sweep(opts: &SweepOptions) -> Result<SweepSummary, Error> {
         .filter(|r| opts.shard.is_none_or(|s| s.contains(&r.name)))
         .collect();
     let jobs = crate::scan::thread_count(opts.jobs);
-    let cores = crate::scan::thread_count(0);
-    let threads = (cores / jobs.min(repos.len().max(1))).max(1);
+    // Every child may use every core. While several run, the system shares the cores among
+    // them; when one large repository is left last (an organisation's biggest is often
+    // several times the rest), it gets the whole machine instead of one core's share.
+    let threads = crate::scan::thread_count(0);
     let mut st = State {
         keyguard_version: env!("CARGO_PKG_VERSION").into(),
         input: opts.input.clone(),
