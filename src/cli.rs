@@ -53,6 +53,81 @@ pub enum Command {
     /// Record the current findings so they stop blocking (`scan --baseline FILE`).
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Sweep many repositories (an organisation): a history scan of each (and the policy
+    /// check with --policy), a result file per repository in --out, resumable and shardable.
+    #[command(
+        after_help = "Exit codes: 0 every repository scanned and nothing at or above the failing severity, 1 blocking findings, 2 usage, configuration or I/O error (the sweep did not run), 3 one or more repositories failed (no blocking findings), 4 blocking findings and failed repositories."
+    )]
+    Sweep(SweepArgs),
+    /// Merge sweep outputs (shards) into one SARIF (one run per repository), one JSON and
+    /// one CSV: `merged.sarif`, `merged.json`, `merged.csv` in --out.
+    Merge {
+        /// Sweep output directories (`sweep --out`).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged files.
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Write a self-contained HTML dashboard of sweep outputs (no network, no external assets).
+    Report {
+        /// Sweep output directories (`sweep --out`), or merged shard outputs.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The HTML file to write.
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
+    },
+    /// Internal: one repository of a sweep (run by `keyguard sweep` in a child process).
+    #[command(hide = true)]
+    SweepOne {
+        /// The job, as JSON.
+        job: String,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["repos", "root"])))]
+pub struct SweepArgs {
+    /// A file listing the repositories, one a line: a local path or a clone URL
+    /// (file://, ssh://, git://, user@host:path). `#` starts a comment line.
+    #[arg(long, value_name = "FILE")]
+    pub repos: Option<PathBuf>,
+    /// Sweep every git repository below DIR (bare or not).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Output directory: one result file per repository (`repos/`) and the state file
+    /// (`sweep.json`). Rerunning with the same --out resumes.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Where clone URLs are cloned (bare, no checkout) and fetched (default: OUT/cache).
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+    /// Repositories scanned at once (default: one per core); each scan may use every core.
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 0)]
+    pub jobs: usize,
+    /// Only the repositories whose name hashes to K modulo N (0 ≤ K < N): N workers with
+    /// K = 0…N-1 cover every repository exactly once.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<keyguard::sweep::Shard>,
+    /// Scan only the tree of HEAD, not the whole history.
+    #[arg(long)]
+    pub head_only: bool,
+    /// Also check each repository's working tree against these policy files. Repeatable.
+    #[arg(long = "policy", value_name = "FILE")]
+    pub policies: Vec<PathBuf>,
+    /// Scan every repository again, even those whose refs did not change.
+    #[arg(long)]
+    pub force: bool,
+    /// Stop a repository's scan after this long and record it as failed (e.g. 30m, 90s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub repo_timeout: Option<std::time::Duration>,
+    /// Lowest severity that makes the exit code 1 (default: low).
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+    /// Print no progress, summary or warnings on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -276,14 +351,35 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
-/// `10485760`, `10M`, `10MiB`, `512k`, `1G`.
-pub fn parse_size(s: &str) -> Result<u64, String> {
+/// `12K` → (12, "K"); `what` names the expected kind in the error.
+fn number_and_unit<'a>(s: &'a str, what: &str) -> Result<(u64, &'a str), String> {
     let t = s.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a size (e.g. 10MiB, 512K, 1048576)"))?;
+    let n = num.parse().map_err(|_| format!("`{s}` is not {what}"))?;
+    Ok((n, unit))
+}
+
+/// `30s`, `5m`, `1h`, `500ms`, or plain seconds; more than zero.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let (n, unit) = number_and_unit(s, "a duration (e.g. 90s, 10m, 1h)")?;
+    let d = match unit {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
+    };
+    if d.is_zero() {
+        return Err(format!("`{s}`: a timeout must be more than zero"));
+    }
+    Ok(d)
+}
+
+/// `10485760`, `10M`, `10MiB`, `512k`, `1G`.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let (n, unit) = number_and_unit(s, "a size (e.g. 10MiB, 512K, 1048576)")?;
     let mult = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,
@@ -293,4 +389,22 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("3d").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert!(parse_size("x").is_err());
+    }
 }

@@ -17,6 +17,7 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod suppress;
+pub mod sweep;
 
 pub use error::Error;
 pub use finding::{Finding, Severity};

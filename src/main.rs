@@ -6,7 +6,7 @@ mod cli;
 use clap::Parser;
 use cli::{
     BaselineCommand, Cli, Command, HookCommand, ImportArgs, ImportCommand, PolicyArgs,
-    PolicyCommand, RulesCommand, ScanArgs,
+    PolicyCommand, RulesCommand, ScanArgs, SweepArgs,
 };
 use keyguard::report::{self, Format};
 use keyguard::rules::{self, RuleSet};
@@ -97,6 +97,51 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sweep(args) => sweep(args),
+        Command::SweepOne { job } => {
+            let job: keyguard::sweep::Job = serde_json::from_str(&job)
+                .map_err(|e| Error::Usage(format!("sweep-one: bad job: {e}")))?;
+            Ok(match keyguard::sweep::one::run(&job)? {
+                keyguard::sweep::one::Done::Written => ExitCode::SUCCESS,
+                keyguard::sweep::one::Done::Unchanged => {
+                    ExitCode::from(keyguard::sweep::CHILD_UNCHANGED as u8)
+                }
+            })
+        }
+        Command::Merge { dirs, out } => {
+            let m = keyguard::sweep::merge::load(&dirs)?;
+            for w in &m.warnings {
+                eprintln!("warning: {w}");
+            }
+            let files = keyguard::sweep::merge::write(&m, &out)?;
+            eprintln!(
+                "keyguard merge: {} repositories ({} failed), {} findings -> {}",
+                m.results.len(),
+                m.failed().count(),
+                m.findings(),
+                files
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { dirs, html } => {
+            let m = keyguard::sweep::merge::load(&dirs)?;
+            for w in &m.warnings {
+                eprintln!("warning: {w}");
+            }
+            let page = keyguard::sweep::html::render(&m, keyguard::sweep::state::now());
+            keyguard::report::write_atomic(&html, page.as_bytes())?;
+            eprintln!(
+                "keyguard report: {} repositories, {} findings -> {}",
+                m.results.len(),
+                m.findings(),
+                html.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Import(ImportCommand::DetectSecrets(a)) => {
             let places = keyguard::import::read_detect_secrets(&a.file)?;
             import_places(a, places, "imported from detect-secrets baseline")
@@ -140,6 +185,142 @@ fn finish(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `keyguard sweep`: exit 0 clean, 1 blocking findings, 3 failed repositories, 4 both.
+fn sweep(args: SweepArgs) -> Result<ExitCode, Error> {
+    use keyguard::sweep::{self, SweepOptions};
+    let (repos, warnings, input) = match (&args.repos, &args.root) {
+        (Some(f), _) => {
+            let (r, w) = sweep::read_repo_list(f)?;
+            (r, w, format!("--repos {}", f.display()))
+        }
+        (None, Some(d)) => {
+            let (r, w) = sweep::discover(d)?;
+            (r, w, format!("--root {}", d.display()))
+        }
+        (None, None) => unreachable!("clap requires --repos or --root"),
+    };
+    if !args.quiet {
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    let exe = std::env::current_exe().map_err(|e| Error::io("keyguard", &e))?;
+    let opts = SweepOptions {
+        repos,
+        input,
+        cache: args.cache.clone().unwrap_or_else(|| args.out.join("cache")),
+        out: args.out.clone(),
+        jobs: args.jobs,
+        shard: args.shard,
+        head_only: args.head_only,
+        policies: args.policies.clone(),
+        force: args.force,
+        repo_timeout: args.repo_timeout,
+        fail_on: args.fail_on.unwrap_or(keyguard::Severity::Low),
+        exe,
+        progress: (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+            std::sync::Arc::new(SweepBar::default()) as std::sync::Arc<dyn sweep::SweepProgress>
+        }),
+    };
+    let s = sweep::sweep(&opts)?;
+    if !args.quiet {
+        for (name, error) in &s.failed {
+            if error.starts_with(name.as_str()) {
+                eprintln!("failed: {error}");
+            } else {
+                eprintln!("failed: {name}: {error}");
+            }
+        }
+        eprintln!(
+            "keyguard sweep: {} repositories{}: {} scanned, {} unchanged, {} failed; {} findings ({} blocking at or above {}), {} policy violations; {} scanned in {:.1}s -> {}",
+            s.repos,
+            args.shard.map(|k| format!(" (shard {k})")).unwrap_or_default(),
+            s.scanned,
+            s.unchanged,
+            s.failed.len(),
+            s.findings,
+            s.blocking,
+            opts.fail_on,
+            s.policy_violations,
+            report::human_bytes(s.bytes_scanned),
+            s.elapsed_secs,
+            args.out.display()
+        );
+    }
+    Ok(ExitCode::from(
+        match (s.blocking > 0, !s.failed.is_empty()) {
+            (false, false) => 0,
+            (true, false) => 1,
+            (false, true) => 3,
+            (true, true) => 4,
+        },
+    ))
+}
+
+/// The sweep's progress bar on stderr: repositories done / total, findings so far, bytes
+/// scanned, MB/s and the estimated time left.
+struct SweepBar {
+    bar: indicatif::ProgressBar,
+    findings: AtomicU64,
+    bytes: AtomicU64,
+    failed: AtomicU64,
+    started: Instant,
+}
+
+impl Default for SweepBar {
+    fn default() -> Self {
+        SweepBar {
+            bar: indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr_with_hz(4),
+            ),
+            findings: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+}
+
+impl keyguard::sweep::SweepProgress for SweepBar {
+    fn start(&self, total: u64) {
+        self.bar.set_length(total);
+        self.bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} {pos}/{len} repos {wide_bar} {msg} ETA {eta}",
+            )
+            .expect("valid template"),
+        );
+        self.bar
+            .enable_steady_tick(std::time::Duration::from_millis(250));
+    }
+
+    fn repo_done(
+        &self,
+        _name: &str,
+        outcome: keyguard::sweep::Outcome,
+        findings: usize,
+        bytes: u64,
+    ) {
+        let f = self.findings.fetch_add(findings as u64, Ordering::Relaxed) + findings as u64;
+        let b = self.bytes.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        let failed = self.failed.load(Ordering::Relaxed)
+            + u64::from(outcome == keyguard::sweep::Outcome::Failed);
+        self.failed.store(failed, Ordering::Relaxed);
+        let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        self.bar.set_message(format!(
+            "{f} findings · {failed} failed · {} ({:.0} MB/s)",
+            report::human_bytes(b),
+            b as f64 / secs / 1e6
+        ));
+        self.bar.inc(1);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
 }
 
 fn hook(cmd: HookCommand) -> Result<ExitCode, Error> {
@@ -490,6 +671,7 @@ fn scan_options(args: &ScanArgs) -> Result<ScanOptions, Error> {
                 all_objects: args.all_objects,
                 branch: args.branch.clone(),
                 range: None,
+                tip_only: false,
             },
         )
     } else if args.range.is_some() || args.since.is_some() {

@@ -434,7 +434,8 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
     })
 }
 
-fn thread_count(requested: usize) -> usize {
+/// `requested`, or one per core for 0.
+pub fn thread_count(requested: usize) -> usize {
     if requested == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {

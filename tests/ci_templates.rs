@@ -6,27 +6,6 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::Command;
-
-/// Parse YAML with PyYAML from the pre-commit venv (pre-commit depends on it) into JSON.
-fn yaml_to_json(path: &Path) -> serde_json::Value {
-    let python = pre_commit().with_file_name("python");
-    let o = Command::new(python)
-        .args([
-            "-c",
-            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
-        ])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "{} is not valid YAML: {}",
-        path.display(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    serde_json::from_slice(&o.stdout).unwrap()
-}
 
 fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
     match v {

@@ -1,9 +1,11 @@
 //! CSV (RFC 4180): one row per finding, for spreadsheets and ticket imports. Cells that a
 //! spreadsheet would run as a formula (`=`, `+`, `-`, `@`) are prefixed with `'`.
 
+use crate::report::json::JsonFinding;
 use crate::scan::ScanReport;
 
-const HEADER: &[&str] = &[
+/// The columns, one row per finding.
+pub const HEADER: &[&str] = &[
     "rule_id",
     "rule_name",
     "family",
@@ -25,28 +27,25 @@ pub fn render(report: &ScanReport, show: bool) -> String {
     let mut out = String::new();
     row(&mut out, HEADER.iter().map(|s| s.to_string()));
     for f in &report.findings {
-        let c = f.commit.as_deref();
-        row(
-            &mut out,
-            [
-                f.rule_id.clone(),
-                f.rule_name.clone(),
-                f.family.clone(),
-                f.severity.to_string(),
-                f.confidence.as_str().to_string(),
-                f.location.path.clone(),
-                f.location.line.to_string(),
-                f.location.column.to_string(),
-                f.shown_secret(show),
-                f.validated.unwrap_or("").to_string(),
-                f.fingerprint.clone(),
-                c.map(|c| c.id.clone()).unwrap_or_default(),
-                c.map(|c| c.author.clone()).unwrap_or_default(),
-                c.map(|c| c.date.clone()).unwrap_or_default(),
-                f.message.clone().unwrap_or_default(),
-            ],
-        );
+        let v = serde_json::to_value(JsonFinding::new(f, show)).expect("finding serialises");
+        row(&mut out, cells(&v));
     }
+    out
+}
+
+/// The [`HEADER`] cells of one finding, from its JSON form (docs/json-report.md), so that
+/// `merge` writes the same columns from stored JSON reports.
+pub fn cells(finding: &serde_json::Value) -> Vec<String> {
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let mut out: Vec<String> = HEADER[..11].iter().map(|k| text(&finding[*k])).collect();
+    for k in ["id", "author", "date"] {
+        out.push(text(&finding["commit"][k]));
+    }
+    out.push(text(&finding["message"]));
     out
 }
 

@@ -23,6 +23,9 @@ pub struct HistoryOptions {
     pub branch: Option<String>,
     /// Only what commits in `BASE..HEAD` introduce: `(base, head)` (the pull-request check).
     pub range: Option<(String, String)>,
+    /// Only the tip commits' trees, not their ancestors (`sweep --head-only` with
+    /// `branch = HEAD`). Findings are attributed to the tip commit.
+    pub tip_only: bool,
 }
 
 /// A commit, as much as the walk needs.
@@ -110,7 +113,7 @@ pub fn enumerate_with(
         Some((base, _)) => reachable(repo, resolve(repo, base)?),
         None => HashSet::new(),
     };
-    let (trees, boundary) = walk_commits(repo, tips, &mut idx, &stop);
+    let (trees, boundary) = walk_commits(repo, tips, &mut idx, &stop, opts.tip_only);
     let seed: Vec<ObjectId> = boundary
         .iter()
         .filter_map(|c| commit_tree(repo, *c))
@@ -248,6 +251,7 @@ fn walk_commits(
     tips: Vec<ObjectId>,
     idx: &mut HistoryIndex,
     stop: &HashSet<ObjectId>,
+    tip_only: bool,
 ) -> (Vec<ObjectId>, Vec<ObjectId>) {
     let mut boundary = HashSet::new();
     let mut buf = Vec::new();
@@ -301,7 +305,9 @@ fn walk_commits(
         let time = commit.time().map(|t| t.seconds).unwrap_or(0);
         let tree = commit.tree();
         index.insert(id, metas.len() as u32);
-        stack.extend(parents.iter().copied());
+        if !tip_only {
+            stack.extend(parents.iter().copied());
+        }
         metas.push((CommitMeta { id, time }, tree, parents));
     }
     if idx.shallow && missing_parents > 0 {

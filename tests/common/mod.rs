@@ -227,3 +227,40 @@ pub fn git_ok(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
+
+/// Parse YAML with PyYAML from the pre-commit venv (pre-commit depends on it) into JSON.
+pub fn yaml_to_json(path: &Path) -> serde_json::Value {
+    let python = pre_commit().with_file_name("python");
+    let o = Command::new(python)
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{} is not valid YAML: {}",
+        path.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// Headless Chromium: `$KEYGUARD_CHROMIUM`, or `chromium` on PATH (scripts/test installs
+/// Debian's package). Missing Chromium fails the test: the HTML report must be checked.
+pub fn chromium() -> PathBuf {
+    if let Ok(p) = std::env::var("KEYGUARD_CHROMIUM") {
+        return PathBuf::from(p);
+    }
+    for dir in std::env::var("PATH").unwrap_or_default().split(':') {
+        for name in ["chromium", "chromium-browser"] {
+            let p = Path::new(dir).join(name);
+            if p.is_file() {
+                return p;
+            }
+        }
+    }
+    panic!("Chromium is needed to check the HTML report: run scripts/test (it installs Debian's `chromium`), or set KEYGUARD_CHROMIUM");
+}

@@ -1,0 +1,242 @@
+//! One repository of a sweep, as the `sweep-one` child runs it: clone or fetch (URLs), read
+//! the refs, skip if unchanged, scan, check policies, write the result file.
+
+use super::state::{self, PolicyResult, RepoResult, Status};
+use super::{Job, Source};
+use crate::error::Error;
+use crate::scan::{ScanOptions, Target};
+use std::path::Path;
+use std::time::Instant;
+
+/// What the child did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Done {
+    /// A result file was written (the repository may have failed: see its status).
+    Written,
+    /// The refs equal those of the last good result: nothing written.
+    Unchanged,
+}
+
+/// Run one job. Problems with the repository become a failed result; an `Err` means the
+/// result file itself could not be written.
+pub fn run(job: &Job) -> Result<Done, Error> {
+    let started = Instant::now();
+    let scanned = match &job.repo.source {
+        Source::Path(p) => p.clone(),
+        Source::Url(_) => job.cache_path.clone(),
+    };
+    let fail = |error: String| {
+        RepoResult::failed(
+            &job.repo.name,
+            &job.repo.display(),
+            &scanned.display().to_string(),
+            &job.settings,
+            error,
+        )
+        .write(&job.result)
+        .map(|_| Done::Written)
+    };
+    if let Source::Url(url) = &job.repo.source {
+        if let Err(e) = fetch(url, &job.cache_path) {
+            return fail(e);
+        }
+    }
+    let repo = match open_exact(&scanned) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let refs = match state::read_refs(&repo) {
+        Ok(r) => r,
+        Err(e) => return fail(e.to_string()),
+    };
+    if !job.force && previous_matches(job, &refs) {
+        return Ok(Done::Unchanged);
+    }
+    let workdir = repo.workdir().map(Path::to_path_buf);
+    drop(repo);
+
+    let hopts = crate::source::git::HistoryOptions {
+        branch: job.head_only.then(|| "HEAD".to_string()),
+        tip_only: job.head_only,
+        ..Default::default()
+    };
+    let mut opts = ScanOptions::new(Target::History(scanned.clone(), hopts));
+    opts.threads = job.threads;
+    opts.fail_on = Some(job.fail_on);
+    let report = match crate::scan::scan(&opts) {
+        Ok(r) => r,
+        Err(e) => return fail(e.to_string()),
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&crate::report::json::render(&report, false))
+            .expect("the JSON report parses");
+    let sarif = crate::report::sarif::build(&report, false);
+    let sarif_run = sarif
+        .runs
+        .into_iter()
+        .next()
+        .map(|r| serde_json::to_value(r).expect("SARIF serialises"));
+    let policy = (!job.policies.is_empty()).then(|| policy_step(workdir.as_deref(), job));
+    let policy_blocking = policy.as_ref().map_or(0, |p| {
+        p.violations
+            .iter()
+            .filter(|v| {
+                v["severity"]
+                    .as_str()
+                    .and_then(|s| s.parse::<crate::Severity>().ok())
+                    .is_some_and(|s| s >= job.fail_on)
+            })
+            .count()
+    });
+    RepoResult {
+        schema_version: state::RESULT_SCHEMA,
+        name: job.repo.name.clone(),
+        source: job.repo.display(),
+        scanned: scanned.display().to_string(),
+        status: Status::Ok,
+        error: None,
+        settings: job.settings.clone(),
+        refs,
+        finished_at: state::now(),
+        duration_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        bytes_scanned: report.stats.bytes_scanned,
+        findings: report.findings.len(),
+        blocking: report.blocking() + policy_blocking,
+        report: Some(json),
+        sarif_run,
+        policy,
+    }
+    .write(&job.result)?;
+    Ok(Done::Written)
+}
+
+/// True when the job's last result is good, made with the same settings, and recorded the
+/// same refs the repository at `path` has now. Reads the ref store only.
+pub fn unchanged(job: &Job, path: &Path) -> bool {
+    let Ok(repo) = open_exact(path) else {
+        return false;
+    };
+    state::read_refs(&repo).is_ok_and(|refs| previous_matches(job, &refs))
+}
+
+/// The repository at `path` itself (its work tree or git directory), never one found in a
+/// parent directory: a listed directory that is not a repository is a failure, not a scan
+/// of whatever repository happens to contain it. No user or system configuration is read.
+fn open_exact(path: &Path) -> Result<gix::Repository, String> {
+    gix::open_opts(path, gix::open::Options::isolated())
+        .map_err(|e| format!("{}: cannot open as a git repository ({e})", path.display()))
+}
+
+fn previous_matches(job: &Job, refs: &std::collections::BTreeMap<String, String>) -> bool {
+    RepoResult::read(&job.result).is_ok_and(|prev| {
+        prev.status == Status::Ok && prev.settings == job.settings && &prev.refs == refs
+    })
+}
+
+/// The policy check of one repository: the references in its working tree against the
+/// policy files. Kept to this one call site so that it follows `keyguard policy` as that
+/// grows (it checks a working tree; a bare repository or a clone in the cache has none,
+/// which is recorded as the reason the check did not run).
+fn policy_step(workdir: Option<&Path>, job: &Job) -> PolicyResult {
+    let Some(dir) = workdir else {
+        return PolicyResult {
+            violations: Vec::new(),
+            skipped: Some(
+                "no working tree (bare repository or clone): policies check working trees".into(),
+            ),
+        };
+    };
+    // The same run as `keyguard policy`: the repository's own .keyguard.toml (allowlists,
+    // inline suppressions) applies; violations are stored in the JSON report's form.
+    let run = || -> Result<Vec<serde_json::Value>, Error> {
+        let config = crate::config::Config::discover(dir, None)?;
+        let outcome =
+            crate::policy::run(&config, dir, &job.policies, crate::policy::check::today())?;
+        let mut findings = outcome.findings;
+        findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        Ok(findings
+            .iter()
+            .map(|f| {
+                serde_json::to_value(crate::report::json::JsonFinding::new(f, false))
+                    .expect("violation serialises")
+            })
+            .collect())
+    };
+    match run() {
+        Ok(violations) => PolicyResult {
+            violations,
+            skipped: None,
+        },
+        Err(e) => PolicyResult {
+            violations: Vec::new(),
+            skipped: Some(format!("policy check failed: {e}")),
+        },
+    }
+}
+
+/// Clone `url` into `dest` (bare, no checkout) or, when `dest` exists, fetch into it. Every
+/// ref is mirrored (`+refs/*:refs/*`), so the cache's refs are the remote's and the resume
+/// check works on them. Refs deleted on the remote are kept (not pruned).
+///
+/// Transports: `file://`, `ssh://` / `user@host:path` (through `ssh`) and `git://`. HTTP(S)
+/// would need gix's HTTP client features (curl or reqwest and a TLS stack); they are left
+/// out to keep the build lean: mirror over ssh, or list local mirrors as paths.
+pub fn fetch(url: &str, dest: &Path) -> Result<(), String> {
+    use gix::remote::Direction;
+    let fresh = !dest.exists();
+    let result = (|| -> Result<(), String> {
+        let repo = if fresh {
+            if let Some(parent) = dest.parent() {
+                std::fs::create_dir_all(parent)
+                    .map_err(|e| format!("cannot create the cache {}: {e}", parent.display()))?;
+            }
+            gix::init_bare(dest).map_err(|e| format!("cannot create {}: {e}", dest.display()))?
+        } else {
+            gix::open_opts(dest, gix::open::Options::isolated())
+                .map_err(|e| format!("cached clone {} is unusable: {e}", dest.display()))?
+        };
+        let remote = repo
+            .remote_at(url)
+            .map_err(|e| format!("bad URL `{}`: {e}", super::without_credentials(url)))?
+            .with_refspecs(["+refs/*:refs/*"], Direction::Fetch)
+            .map_err(|e| format!("refspec: {e}"))?;
+        let connection = remote
+            .connect(Direction::Fetch)
+            .map_err(|e| format!("cannot connect: {e}"))?;
+        let prepared = connection
+            .prepare_fetch(
+                gix::progress::Discard,
+                gix::remote::ref_map::Options {
+                    // gix would send `refs/*` itself as the ls-refs prefix, which matches
+                    // nothing; list every ref and let the refspec map them.
+                    prefix_from_spec_as_filter_on_remote: false,
+                    ..Default::default()
+                },
+            )
+            .map_err(|e| format!("cannot list the remote's refs: {e}"))?;
+        let outcome = prepared
+            .receive(gix::progress::Discard, &gix::interrupt::IS_INTERRUPTED)
+            .map_err(|e| format!("fetch failed: {e}"))?;
+        // Point HEAD where the remote's HEAD points (a fresh bare repository's HEAD names
+        // a default branch the remote may not have), so `--head-only` scans the right tree.
+        let head = outcome.ref_map.remote_refs.iter().find_map(|r| match r {
+            gix::protocol::handshake::Ref::Symbolic {
+                full_ref_name,
+                target,
+                ..
+            } if full_ref_name == "HEAD" => Some(target.to_string()),
+            _ => None,
+        });
+        if let Some(target) = head.filter(|t| t.starts_with("refs/")) {
+            let path = repo.git_dir().join("HEAD");
+            crate::report::write_atomic(&path, format!("ref: {target}\n").as_bytes())
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    })();
+    if result.is_err() && fresh {
+        // Leave no half-made clone behind: the next run starts over.
+        let _ = std::fs::remove_dir_all(dest);
+    }
+    result.map_err(|e| format!("{}: {e}", super::without_credentials(url)))
+}
