@@ -431,13 +431,7 @@ fn root_finds_every_repository_below_a_directory_and_policies_are_checked() {
     // A bare repository counts too.
     git_ok(
         d,
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            "root/nested/lib",
-            "root/mirrors/lib.git",
-        ],
+        &["clone", "-q", "--bare", "root/app", "root/mirrors/app.git"],
     );
     write(
         d,
@@ -453,7 +447,7 @@ fn root_finds_every_repository_below_a_directory_and_policies_are_checked() {
     let all = results(&d.join("out"));
     let names: Vec<&str> = all.iter().map(|r| r["name"].as_str().unwrap()).collect();
     assert_eq!(names.len(), 3);
-    for n in ["app", "nested/lib", "mirrors/lib.git"] {
+    for n in ["app", "nested/lib", "mirrors/app.git"] {
         assert!(names.contains(&n), "{names:?}");
     }
     let app = result(&all, "app");
@@ -462,11 +456,15 @@ fn root_finds_every_repository_below_a_directory_and_policies_are_checked() {
         v.iter().any(|x| x["rule_id"] == "policy/env-partition"),
         "{app:#}"
     );
-    let bare = result(&all, "mirrors/lib.git");
-    assert!(bare["policy"]["skipped"]
-        .as_str()
-        .unwrap()
-        .contains("no working tree"));
+    // A bare repository has no working tree: its policy is checked on HEAD's tree.
+    let bare = result(&all, "mirrors/app.git");
+    assert!(bare["policy"]["skipped"].is_null(), "{bare:#}");
+    let v = bare["policy"]["violations"].as_array().unwrap();
+    assert!(
+        v.iter()
+            .any(|x| x["rule_id"] == "policy/env-partition" && x["path"] == "deploy/dev/.env"),
+        "{bare:#}"
+    );
 }
 
 #[test]

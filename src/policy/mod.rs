@@ -39,11 +39,61 @@ pub fn run(
     policy_files: &[PathBuf],
     today: jiff::civil::Date,
 ) -> Result<Outcome, Error> {
-    let policies = policy_files
+    let policies = load(policy_files)?;
+    let facts = refs::inventory(root.to_path_buf())?;
+    Ok(findings(config, &policies, facts, today, &|path| {
+        std::fs::read_to_string(root.join(path)).ok()
+    }))
+}
+
+/// The same, for HEAD of a repository without a working tree (a bare clone): files are read
+/// from the object database. The repository's own `.keyguard.toml` is not read (its rule
+/// files would have to come from the tree too): built-in rules and no allowlists.
+pub fn run_git_head(
+    repo_path: &Path,
+    policy_files: &[PathBuf],
+    today: jiff::civil::Date,
+) -> Result<Outcome, Error> {
+    let policies = load(policy_files)?;
+    let config = Config::defaults()?;
+    let repo = crate::source::git::open(repo_path)?;
+    let (files, warnings) = crate::source::git::head_files(&repo, 10 << 20)?;
+    let mut facts = refs::inventory_files(&files);
+    facts
+        .problems
+        .extend(warnings.into_iter().map(|(path, message)| Problem {
+            path,
+            line: 0,
+            message,
+            note: false,
+        }));
+    let texts: HashMap<&str, &[u8]> = files
+        .iter()
+        .map(|(p, b)| (p.as_str(), b.as_slice()))
+        .collect();
+    Ok(findings(&config, &policies, facts, today, &|path| {
+        texts
+            .get(path)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    }))
+}
+
+fn load(policy_files: &[PathBuf]) -> Result<Vec<model::Policy>, Error> {
+    policy_files
         .iter()
         .map(|f| model::Policy::load(f))
-        .collect::<Result<Vec<_>, _>>()?;
-    let facts = refs::inventory(root.to_path_buf())?;
+        .collect()
+}
+
+/// Check `facts` against the policies and turn violations into findings; `text_of` gives
+/// a file's text for snippets and inline suppressions.
+fn findings(
+    config: &Config,
+    policies: &[model::Policy],
+    facts: Facts,
+    today: jiff::civil::Date,
+    text_of: &dyn Fn(&str) -> Option<String>,
+) -> Outcome {
     // The plaintext check asks the secret detector about literal values.
     let detect = |key: &str, value: &str| {
         let text = format!("{key} = \"{value}\"\n");
@@ -65,7 +115,7 @@ pub fn run(
     for v in violations {
         let text = texts
             .entry(v.place.path.clone())
-            .or_insert_with(|| std::fs::read_to_string(root.join(&v.place.path)).ok());
+            .or_insert_with(|| text_of(&v.place.path));
         let lines: Vec<&str> = text
             .as_deref()
             .map_or_else(Vec::new, |t| t.lines().collect());
@@ -126,5 +176,5 @@ pub fn run(
     }
     out.problems = facts.problems.clone();
     out.facts = facts;
-    Ok(out)
+    out
 }

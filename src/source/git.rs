@@ -610,3 +610,62 @@ mod tests {
         assert_eq!(t(951_782_400, -18_000), "2000-02-28T19:00:00-05:00");
     }
 }
+
+/// Every file of HEAD's tree (path, content), for checking configuration in a repository
+/// without a working tree (a bare clone in a sweep's cache). Files over `max` bytes and
+/// submodules are left out; unreadable objects are skipped with a warning.
+pub fn head_files(
+    repo: &gix::Repository,
+    max: u64,
+) -> Result<(Vec<(String, Vec<u8>)>, Vec<(String, String)>), Error> {
+    let head = repo
+        .head_commit()
+        .map_err(|e| Error::Usage(format!("the repository has no HEAD commit ({e})")))?;
+    let root = head
+        .tree_id()
+        .map_err(|e| Error::Usage(format!("HEAD has no tree ({e})")))?
+        .detach();
+    let (mut files, mut warnings) = (Vec::new(), Vec::new());
+    let mut buf = Vec::new();
+    let mut stack = vec![(root, String::new())];
+    while let Some((tid, prefix)) = stack.pop() {
+        let entries: Vec<(EntryKind, ObjectId, String)> =
+            match repo.objects.try_find(&tid, &mut buf) {
+                Ok(Some(d)) if d.kind == gix::object::Kind::Tree => {
+                    TreeRefIter::from_bytes(d.data, repo.object_hash())
+                        .filter_map(Result::ok)
+                        .map(|e| {
+                            let name = String::from_utf8_lossy(e.filename);
+                            let path = if prefix.is_empty() {
+                                name.into_owned()
+                            } else {
+                                format!("{prefix}/{name}")
+                            };
+                            (e.mode.kind(), e.oid.to_owned(), path)
+                        })
+                        .collect()
+                }
+                _ => {
+                    warnings.push((tid.to_string(), format!("tree `{prefix}` cannot be read")));
+                    continue;
+                }
+            };
+        for (kind, oid, path) in entries {
+            match kind {
+                EntryKind::Tree => stack.push((oid, path)),
+                EntryKind::Blob | EntryKind::BlobExecutable => {
+                    match repo.objects.try_find(&oid, &mut buf) {
+                        Ok(Some(d)) if (d.data.len() as u64) <= max => {
+                            files.push((path, d.data.to_vec()))
+                        }
+                        Ok(Some(_)) => {}
+                        _ => warnings.push((path, format!("blob {oid} cannot be read"))),
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok((files, warnings))
+}

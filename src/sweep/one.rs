@@ -76,7 +76,7 @@ pub fn run(job: &Job) -> Result<Done, Error> {
         .into_iter()
         .next()
         .map(|r| serde_json::to_value(r).expect("SARIF serialises"));
-    let policy = (!job.policies.is_empty()).then(|| policy_step(workdir.as_deref(), job));
+    let policy = (!job.policies.is_empty()).then(|| policy_step(workdir.as_deref(), &scanned, job));
     let policy_blocking = policy.as_ref().map_or(0, |p| {
         p.violations
             .iter()
@@ -133,25 +133,20 @@ fn previous_matches(job: &Job, refs: &std::collections::BTreeMap<String, String>
     })
 }
 
-/// The policy check of one repository: the references in its working tree against the
-/// policy files. Kept to this one call site so that it follows `keyguard policy` as that
-/// grows (it checks a working tree; a bare repository or a clone in the cache has none,
-/// which is recorded as the reason the check did not run).
-fn policy_step(workdir: Option<&Path>, job: &Job) -> PolicyResult {
-    let Some(dir) = workdir else {
-        return PolicyResult {
-            violations: Vec::new(),
-            skipped: Some(
-                "no working tree (bare repository or clone): policies check working trees".into(),
-            ),
-        };
-    };
-    // The same run as `keyguard policy`: the repository's own .keyguard.toml (allowlists,
-    // inline suppressions) applies; violations are stored in the JSON report's form.
+/// The policy check of one repository, as `keyguard policy` runs it: on the working tree
+/// when there is one (the repository's `.keyguard.toml` applies), otherwise on HEAD's tree
+/// read from the object database (bare repositories, clones in the cache). Violations are
+/// stored in the JSON report's finding form.
+fn policy_step(workdir: Option<&Path>, repo: &Path, job: &Job) -> PolicyResult {
+    let today = crate::policy::check::today();
     let run = || -> Result<Vec<serde_json::Value>, Error> {
-        let config = crate::config::Config::discover(dir, None)?;
-        let outcome =
-            crate::policy::run(&config, dir, &job.policies, crate::policy::check::today())?;
+        let outcome = match workdir {
+            Some(dir) => {
+                let config = crate::config::Config::discover(dir, None)?;
+                crate::policy::run(&config, dir, &job.policies, today)?
+            }
+            None => crate::policy::run_git_head(repo, &job.policies, today)?,
+        };
         let mut findings = outcome.findings;
         findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
         Ok(findings

@@ -63,7 +63,7 @@ pub struct RepoResult {
 pub struct PolicyResult {
     /// Violations as `keyguard policy --format json` lists them.
     pub violations: Vec<serde_json::Value>,
-    /// Why the check did not run, when it did not (e.g. a bare clone has no working tree).
+    /// Why the check did not run, when it did not (e.g. the policy file could not be read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skipped: Option<String>,
 }

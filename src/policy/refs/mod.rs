@@ -359,6 +359,34 @@ const STRUCTURED: &[fn(&Input, &mut Facts)] = &[
     dotnet::extract,
 ];
 
+/// What one file holds: certificates (PEM or DER), and for text files every reference,
+/// declaration, store and grant.
+pub fn facts_of(path: &str, bytes: &[u8]) -> Facts {
+    let mut facts = Facts {
+        files: 1,
+        ..Facts::default()
+    };
+    if let Some(cert) = certificates::from_file(path, bytes) {
+        facts.certificates.extend(cert);
+    }
+    if !crate::source::looks_binary(bytes) {
+        facts.extend(extract(path, &String::from_utf8_lossy(bytes)));
+    }
+    facts
+}
+
+/// The inventory of files already in memory (a git tree), in parallel.
+pub fn inventory_files(files: &[(String, Vec<u8>)]) -> Facts {
+    use rayon::prelude::*;
+    let per_file: Vec<Facts> = files.par_iter().map(|(p, b)| facts_of(p, b)).collect();
+    let mut facts = Facts::default();
+    for f in per_file {
+        facts.extend(f);
+    }
+    facts.sort();
+    facts
+}
+
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
 pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
     let opts = fs::WalkOptions {
@@ -381,36 +409,22 @@ pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
     use rayon::prelude::*;
     let per_file: Vec<Facts> = files
         .par_iter()
-        .map_init(Vec::new, |buf, f| {
-            let mut facts = Facts::default();
-            match fs::read_into(f, 10 << 20, buf) {
-                Ok(()) => {
-                    facts.files = 1;
-                    if let Some(cert) = certificates::from_file(&f.rel, buf) {
-                        facts.certificates.extend(cert);
-                    }
-                    if !crate::source::looks_binary(buf) {
-                        let text = String::from_utf8_lossy(buf);
-                        facts.extend(extract(&f.rel, &text));
-                    }
-                }
-                // DER certificates are binary: read them on their own.
-                Err((crate::source::SkipReason::Binary, _)) => {
-                    if let Ok(bytes) = std::fs::read(&f.abs) {
-                        facts
-                            .certificates
-                            .extend(certificates::from_file(&f.rel, &bytes).unwrap_or_default());
-                    }
-                }
-                Err((_, Some(message))) => facts.problems.push(Problem {
+        .map_init(Vec::new, |buf, f| match fs::read_into(f, 10 << 20, buf) {
+            Ok(()) => facts_of(&f.rel, buf),
+            // DER certificates are binary: read them on their own.
+            Err((crate::source::SkipReason::Binary, _)) => std::fs::read(&f.abs)
+                .map(|bytes| facts_of(&f.rel, &bytes))
+                .unwrap_or_default(),
+            Err((_, Some(message))) => Facts {
+                problems: vec![Problem {
                     path: f.rel.clone(),
                     line: 0,
                     message,
                     note: false,
-                }),
-                Err(_) => {}
-            }
-            facts
+                }],
+                ..Facts::default()
+            },
+            Err(_) => Facts::default(),
         })
         .collect();
     for f in per_file {
