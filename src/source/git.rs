@@ -600,16 +600,8 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn iso_dates() {
-        let t = |seconds, offset| super::iso_date(gix::date::Time { seconds, offset });
-        assert_eq!(t(0, 0), "1970-01-01T00:00:00+00:00");
-        assert_eq!(t(1_700_000_000, 3600), "2023-11-14T23:13:20+01:00");
-        assert_eq!(t(951_782_400, -18_000), "2000-02-28T19:00:00-05:00");
-    }
-}
+/// A file of a tree: its path and content.
+pub type PathBytes = (String, Vec<u8>);
 
 /// Every file of HEAD's tree (path, content), for checking configuration in a repository
 /// without a working tree (a bare clone in a sweep's cache). Files over `max` bytes and
@@ -617,7 +609,7 @@ mod tests {
 pub fn head_files(
     repo: &gix::Repository,
     max: u64,
-) -> Result<(Vec<(String, Vec<u8>)>, Vec<(String, String)>), Error> {
+) -> Result<(Vec<PathBytes>, Vec<(String, String)>), Error> {
     let head = repo
         .head_commit()
         .map_err(|e| Error::Usage(format!("the repository has no HEAD commit ({e})")))?;
@@ -668,4 +660,15 @@ pub fn head_files(
     }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok((files, warnings))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn iso_dates() {
+        let t = |seconds, offset| super::iso_date(gix::date::Time { seconds, offset });
+        assert_eq!(t(0, 0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(t(1_700_000_000, 3600), "2023-11-14T23:13:20+01:00");
+        assert_eq!(t(951_782_400, -18_000), "2000-02-28T19:00:00-05:00");
+    }
 }
