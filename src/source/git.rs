@@ -603,13 +603,13 @@ pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
 /// A file of a tree: its path and content.
 pub type PathBytes = (String, Vec<u8>);
 
+/// Files of a tree, and (object, problem) warnings met reading it.
+pub type TreeFiles = (Vec<PathBytes>, Vec<(String, String)>);
+
 /// Every file of HEAD's tree (path, content), for checking configuration in a repository
 /// without a working tree (a bare clone in a sweep's cache). Files over `max` bytes and
 /// submodules are left out; unreadable objects are skipped with a warning.
-pub fn head_files(
-    repo: &gix::Repository,
-    max: u64,
-) -> Result<(Vec<PathBytes>, Vec<(String, String)>), Error> {
+pub fn head_files(repo: &gix::Repository, max: u64) -> Result<TreeFiles, Error> {
     let head = repo
         .head_commit()
         .map_err(|e| Error::Usage(format!("the repository has no HEAD commit ({e})")))?;
