@@ -416,7 +416,15 @@ fn check_grant(out: &mut Out, g: &Grant) {
         || r.ends_with(":parameter/*")
         || r.ends_with(":parameter*")
         || r.rsplit(':').next() == Some("*") && r.contains(':');
-    if g.all_secrets || wild_action.is_some() || wild_resource {
+    // A KMS-only grant (a key policy, `kms:Decrypt` for SecureString parameters) opens keys,
+    // not secrets: it is no secret wildcard unless its action is `*`.
+    let kms_only = !g.actions.is_empty()
+        && g.actions
+            .iter()
+            .all(|a| a.to_ascii_lowercase().starts_with("kms:"));
+    if kms_only && wild_action.is_none_or(|a| a != "*") {
+        // nothing: judged by the secret grants beside it
+    } else if g.all_secrets || wild_action.is_some() || wild_resource {
         let what = match (wild_action, wild_resource) {
             (Some(a), _) => format!("action `{a}`"),
             (None, true) => format!("resource `{r}`"),
