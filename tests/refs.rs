@@ -133,7 +133,9 @@ fn text_and_csv_outputs() {
     )]);
     let r = run(dir.path(), &["refs"]);
     assert!(
-        r.stdout.contains(".github/workflows/ci.yml:4:")
+        r.stdout.starts_with("LOCATION ")
+            && r.stdout.contains(".github/workflows/ci.yml:4:")
+            && r.stdout.contains("github-actions  reference  github")
             && r.stdout.contains("1 secret references"),
         "{}",
         r.stdout

@@ -4,6 +4,7 @@ pub mod csv;
 pub mod gitlab;
 pub mod json;
 pub mod junit;
+pub mod refs;
 pub mod sarif;
 pub mod text;
 
