@@ -361,7 +361,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
     if !policies.is_empty() && matches!(&opts.target, Target::Paths(_)) && root_dir.is_dir() {
         let today = opts.today.unwrap_or_else(crate::policy::check::today);
         let outcome = crate::policy::run(&config, &root_dir, &policies, today)?;
-        for p in &outcome.problems {
+        for p in &outcome.facts.problems {
             warnings.push(Warning {
                 path: if p.line > 0 {
                     format!("{}:{}", p.path, p.line)

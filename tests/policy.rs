@@ -305,8 +305,19 @@ fn certificates_committed_as_pem_or_der() {
         .output()
         .unwrap();
     std::fs::write(dir.path().join("certs/shop.der"), der.stdout).unwrap();
+    // And as a JSON string with `\n` escapes (a configuration file carrying it).
+    let escaped = pem.trim_end().replace('\n', "\\n");
+    write(
+        dir.path(),
+        "certs/shop.json",
+        format!("{{\"cert\": \"{escaped}\"}}\n").as_bytes(),
+    );
     let (_, v) = check(dir.path(), &[]);
     let got = ids(&v);
+    assert!(
+        got.contains(&"policy/certificate-expiring@certs/shop.json:1".to_string()),
+        "{got:?}"
+    );
     assert!(
         got.contains(&"policy/certificate-expiring@certs/shop.pem:2".to_string()),
         "{got:?}"

@@ -28,23 +28,8 @@ pub fn from_file(path: &str, bytes: &[u8]) -> Option<Vec<Certificate>> {
             break;
         };
         from = end + END.len();
-        let body: Vec<u8> = bytes[body_start..end]
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace() && *b != b'"' && *b != b'\\')
-            // PEM inside a JSON or YAML string: `\n` escapes leave stray `n`s between lines;
-            // base64 lines are 64 characters, so drop those only when the body breaks.
-            .collect();
-        let der = base64::engine::general_purpose::STANDARD
-            .decode(&body)
-            .or_else(|_| {
-                let cleaned: Vec<u8> = String::from_utf8_lossy(&bytes[body_start..end])
-                    .replace("\\n", "")
-                    .bytes()
-                    .filter(|b| !b.is_ascii_whitespace() && *b != b'"')
-                    .collect();
-                base64::engine::general_purpose::STANDARD.decode(cleaned)
-            });
+        let der =
+            base64::engine::general_purpose::STANDARD.decode(pem_body(&bytes[body_start..end]));
         if let Some((subject, not_after)) = der.ok().as_deref().and_then(parse_der) {
             let line = bytes[..start].iter().filter(|&&b| b == b'\n').count() + 1;
             let column = start
@@ -61,6 +46,23 @@ pub fn from_file(path: &str, bytes: &[u8]) -> Option<Vec<Certificate>> {
         }
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// The base64 of a PEM body, also when it sits in a JSON or YAML string: whitespace,
+/// quotes and `\n` / `\r` escapes between its lines are dropped.
+fn pem_body(raw: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'\\' if matches!(raw.get(i + 1), Some(b'n' | b'r')) => i += 1,
+            b'"' | b'\\' => {}
+            b if b.is_ascii_whitespace() => {}
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
 }
 
 fn place(path: &str, line: usize, column: usize) -> Place {

@@ -150,9 +150,6 @@ pub fn check(policy: &Policy, facts: &Facts, today: Date, detect: Detector) -> V
                 );
             }
         }
-        if let (Some(re), Some(env)) = (&policy.store_name, s.environment.as_deref()) {
-            let _ = (re, env); // store naming is checked where stores are used (references)
-        }
     }
     for g in &facts.grants {
         check_grant(&mut out, g);
@@ -422,9 +419,8 @@ fn check_grant(out: &mut Out, g: &Grant) {
         && g.actions
             .iter()
             .all(|a| a.to_ascii_lowercase().starts_with("kms:"));
-    if kms_only && wild_action.is_none_or(|a| a != "*") {
-        // nothing: judged by the secret grants beside it
-    } else if g.all_secrets || wild_action.is_some() || wild_resource {
+    let judged = !kms_only || wild_action.is_some_and(|a| a == "*");
+    if judged && (g.all_secrets || wild_action.is_some() || wild_resource) {
         let what = match (wild_action, wild_resource) {
             (Some(a), _) => format!("action `{a}`"),
             (None, true) => format!("resource `{r}`"),

@@ -14,21 +14,18 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::finding::{fingerprint, secret_hash, Confidence, Finding, Location};
 use facts::{Facts, Problem};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// What a policy run produced: findings ready for suppression and reporting, and what
-/// the extractors could not read.
+/// the extractors found (including `facts.problems`, the files they could not read).
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub findings: Vec<Finding>,
-    pub problems: Vec<Problem>,
     /// Findings dropped by an inline `keyguard:allow` or an allowlist.
     pub suppressed: BTreeMap<crate::suppress::Suppression, usize>,
     pub facts: Facts,
 }
-
-use std::collections::BTreeMap;
 
 /// Inventory `root`, check it against every policy file, and turn violations into
 /// [`Finding`]s (rule ids `policy/<check>`, family `policy`) so they share suppressions,
@@ -174,7 +171,6 @@ fn findings(
         }
         out.findings.push(f);
     }
-    out.problems = facts.problems.clone();
     out.facts = facts;
     out
 }

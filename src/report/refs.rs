@@ -41,6 +41,10 @@ fn table(out: &mut String, header: &[&str], rows: &[Vec<String>]) {
     }
 }
 
+fn loc(p: &crate::policy::facts::Place) -> String {
+    format!("{}:{}:{}", p.path, p.line, p.column)
+}
+
 fn opt(o: &Option<String>) -> String {
     o.as_deref().map_or_else(|| "-".to_string(), cut)
 }
@@ -86,7 +90,7 @@ pub fn text(facts: &Facts) -> String {
             .iter()
             .map(|d| {
                 vec![
-                    format!("{}:{}:{}", d.place.path, d.place.line, d.place.column),
+                    loc(&d.place),
                     d.format.to_string(),
                     d.kind.to_string(),
                     opt(&d.store),
@@ -116,7 +120,7 @@ pub fn text(facts: &Facts) -> String {
             .iter()
             .map(|s| {
                 vec![
-                    format!("{}:{}:{}", s.place.path, s.place.line, s.place.column),
+                    loc(&s.place),
                     s.format.to_string(),
                     s.kind.to_string(),
                     cut(&s.name),
@@ -148,7 +152,7 @@ pub fn text(facts: &Facts) -> String {
             .iter()
             .map(|g| {
                 vec![
-                    format!("{}:{}:{}", g.place.path, g.place.line, g.place.column),
+                    loc(&g.place),
                     g.format.to_string(),
                     opt(&g.consumer),
                     cut(&g.actions.join(",")),
@@ -168,13 +172,7 @@ pub fn text(facts: &Facts) -> String {
         let rows: Vec<Vec<String>> = facts
             .certificates
             .iter()
-            .map(|c| {
-                vec![
-                    format!("{}:{}:{}", c.place.path, c.place.line, c.place.column),
-                    cut(&c.subject),
-                    c.not_after.clone(),
-                ]
-            })
+            .map(|c| vec![loc(&c.place), cut(&c.subject), c.not_after.clone()])
             .collect();
         table(&mut out, &["LOCATION", "SUBJECT", "NOT AFTER"], &rows);
     }

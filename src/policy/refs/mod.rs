@@ -63,11 +63,24 @@ pub struct SecretRef {
 impl SecretRef {
     fn new(format: &'static str, path: &str, text: &str, offset: usize, name: String) -> SecretRef {
         let (line, column) = line_col(text, offset);
+        SecretRef::at(
+            format,
+            Place {
+                path: path.to_string(),
+                line,
+                column,
+            },
+            name,
+        )
+    }
+
+    /// A plain reference at a place; callers set store, version, consumer, kind.
+    pub fn at(format: &'static str, place: Place, name: String) -> SecretRef {
         SecretRef {
             format,
-            path: path.to_string(),
-            line,
-            column,
+            path: place.path,
+            line: place.line,
+            column: place.column,
             store: None,
             name,
             version: None,
@@ -200,19 +213,7 @@ pub struct Input<'a> {
 impl Input<'_> {
     /// A position-only `SecretRef` at a tree node.
     pub fn reference(&self, format: &'static str, at: &Node, name: String) -> SecretRef {
-        SecretRef {
-            format,
-            path: self.path.to_string(),
-            line: at.line,
-            column: at.column,
-            store: None,
-            name,
-            version: None,
-            consumer: None,
-            environment: None,
-            kind: "reference",
-            value: None,
-        }
+        SecretRef::at(format, self.place(at), name)
     }
 
     pub fn place(&self, at: &Node) -> Place {

@@ -558,19 +558,12 @@ impl<'a> Tf<'a> {
             }),
         };
         let Some(value) = value else { return };
-        let place = self.src.place(v);
         out.refs.push(SecretRef {
-            format: FORMAT,
-            path: place.path,
-            line: place.line,
-            column: place.column,
             store,
-            name,
-            version: None,
             consumer: Some(consumer),
-            environment: None,
             kind: "literal",
             value: Some(value),
+            ..SecretRef::at(FORMAT, self.src.place(v), name)
         });
     }
 
@@ -871,19 +864,10 @@ impl<'a> Tf<'a> {
     // ---------------------------------------------------------------- readers
 
     fn read(&self, out: &mut Facts, at: &Node, name: String, store: Option<String>) -> usize {
-        let place = self.src.place(at);
         out.refs.push(SecretRef {
-            format: FORMAT,
-            path: place.path,
-            line: place.line,
-            column: place.column,
             store,
-            name,
-            version: None,
             consumer: Some(self.module.clone()),
-            environment: None,
-            kind: "reference",
-            value: None,
+            ..SecretRef::at(FORMAT, self.src.place(at), name)
         });
         out.refs.len() - 1
     }
