@@ -610,12 +610,16 @@ pub type TreeFiles = (Vec<PathBytes>, Vec<(String, String)>);
 /// without a working tree (a bare clone in a sweep's cache). Files over `max` bytes and
 /// submodules are left out; unreadable objects are skipped with a warning.
 pub fn head_files(repo: &gix::Repository, max: u64) -> Result<TreeFiles, Error> {
-    let head = repo
-        .head_commit()
-        .map_err(|e| Error::Usage(format!("the repository has no HEAD commit ({e})")))?;
+    let head = repo.head_commit().map_err(|e| Error::Io {
+        path: repo.path().display().to_string(),
+        reason: format!("the repository has no HEAD commit ({e})"),
+    })?;
     let root = head
         .tree_id()
-        .map_err(|e| Error::Usage(format!("HEAD has no tree ({e})")))?
+        .map_err(|e| Error::Io {
+            path: repo.path().display().to_string(),
+            reason: format!("HEAD has no tree ({e})"),
+        })?
         .detach();
     let (mut files, mut warnings) = (Vec::new(), Vec::new());
     let mut buf = Vec::new();
