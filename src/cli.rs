@@ -77,6 +77,10 @@ pub enum Command {
         /// The HTML file to write.
         #[arg(long, value_name = "FILE")]
         html: PathBuf,
+        /// The date the page is generated at and finding ages count from (YYYY-MM-DD,
+        /// midnight UTC; default now).
+        #[arg(long, value_name = "DATE", value_parser = parse_date)]
+        now: Option<jiff::civil::Date>,
     },
     /// Internal: one repository of a sweep (run by `keyguard sweep` in a child process).
     #[command(hide = true)]
@@ -257,7 +261,8 @@ pub struct ScanArgs {
     /// `[policy] files`) against the configuration under the scanned directory.
     #[arg(long = "policy", value_name = "FILE")]
     pub policies: Vec<PathBuf>,
-    /// With policies: the date lifecycle checks compare with (YYYY-MM-DD; default today).
+    /// The date baseline expiries and policy lifecycle checks compare with (YYYY-MM-DD;
+    /// default today, UTC).
     #[arg(long, value_name = "DATE", value_parser = parse_date, overrides_with = "now")]
     pub now: Option<jiff::civil::Date>,
     /// Print no summary or warnings on standard error.

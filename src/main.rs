@@ -127,12 +127,18 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Report { dirs, html } => {
+        Command::Report { dirs, html, now } => {
             let m = keyguard::sweep::merge::load(&dirs)?;
             for w in &m.warnings {
                 eprintln!("warning: {w}");
             }
-            let page = keyguard::sweep::html::render(&m, keyguard::sweep::state::now());
+            let now = match now {
+                Some(d) => jiff::tz::TimeZone::UTC
+                    .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+                    .map_or(0, |t| t.as_second().max(0) as u64),
+                None => keyguard::sweep::state::now(),
+            };
+            let page = keyguard::sweep::html::render(&m, now);
             keyguard::report::write_atomic(&html, page.as_bytes())?;
             eprintln!(
                 "keyguard report: {} repositories, {} findings -> {}",

@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::finding::{fingerprint, secret_hash, Finding, Location, Severity};
 use crate::rules::RuleSet;
 use crate::source::{fs, git, Blob, SkipReason};
-use crate::suppress::baseline::{self, Baseline};
+use crate::suppress::baseline::Baseline;
 use crate::suppress::{self, Suppression};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -391,7 +391,12 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     if let Some((path, b)) = &baseline {
-        let applied = b.apply(&mut findings, baseline::today());
+        // One clock for every date check: `--now` when given, else today (UTC).
+        let today = opts.today.unwrap_or_else(crate::policy::check::today);
+        let applied = b.apply(
+            &mut findings,
+            (today.year() as u16, today.month() as u8, today.day() as u8),
+        );
         if applied.suppressed > 0 {
             stats
                 .suppressed

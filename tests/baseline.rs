@@ -76,7 +76,11 @@ fn report_unused_lists_stale_entries_and_expired_entries_stop_suppressing() {
         1,
     );
     std::fs::write(d.join(B), &expired).unwrap();
-    let r = scan_with_baseline(d, &[]);
+    // The day before its expiry it still suppresses; the day after it does not. The dates
+    // come from `--now`, never from the machine's clock.
+    let r = scan_with_baseline(d, &["--now", "2020-01-30"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = scan_with_baseline(d, &["--now", "2020-02-01"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("expired on 2020-01-31"), "{}", r.stderr);
 

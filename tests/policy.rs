@@ -272,12 +272,14 @@ fn version_pins_are_required_where_the_policy_says() {
     assert_eq!(got, ["policy/unpinned-version@prod/app.json:1"], "{v:#?}");
 }
 
-/// A self-signed certificate valid for `days` from today, made by the real openssl.
-fn certificate(dir: &Path, days: &str) -> String {
+/// A self-signed certificate valid for 20 days, made by the real openssl, and its `notAfter`
+/// date. openssl dates it from the machine's clock, so every `--now` a test passes is derived
+/// from that `notAfter`, never from the calendar.
+fn certificate(dir: &Path) -> (String, jiff::civil::Date) {
     let out = std::process::Command::new("openssl")
         .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout"])
         .arg(dir.join("key.pem"))
-        .args(["-subj", "/CN=shop.example.test", "-days", days])
+        .args(["-subj", "/CN=shop.example.test", "-days", "20"])
         .output()
         .expect("openssl runs (scripts/test installs it)");
     assert!(
@@ -286,13 +288,38 @@ fn certificate(dir: &Path, days: &str) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     let _ = std::fs::remove_file(dir.join("key.pem"));
-    String::from_utf8(out.stdout).unwrap()
+    let pem = String::from_utf8(out.stdout).unwrap();
+    let mut end = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-enddate", "-dateopt", "iso_8601"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    end.stdin.take().unwrap().write_all(pem.as_bytes()).unwrap();
+    let end = end.wait_with_output().unwrap();
+    // `notAfter=2026-12-27 01:26:33Z`
+    let text = String::from_utf8(end.stdout).unwrap();
+    let date = text
+        .trim()
+        .strip_prefix("notAfter=")
+        .and_then(|d| d.get(..10))
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_else(|| panic!("openssl's notAfter: {text:?}"));
+    (pem, date)
+}
+
+/// `date` moved by `days`, as `--now` takes it.
+fn shifted(date: jiff::civil::Date, days: i64) -> String {
+    date.checked_add(jiff::Span::new().days(days))
+        .unwrap()
+        .to_string()
 }
 
 #[test]
 fn certificates_committed_as_pem_or_der() {
     let dir = policy_tree(&[]);
-    let pem = certificate(dir.path(), "20");
+    let (pem, not_after) = certificate(dir.path());
     write(
         dir.path(),
         "certs/shop.pem",
@@ -312,37 +339,106 @@ fn certificates_committed_as_pem_or_der() {
         "certs/shop.json",
         format!("{{\"cert\": \"{escaped}\"}}\n").as_bytes(),
     );
-    let (_, v) = check(dir.path(), &[]);
+    // Ten days before it ends, it is expiring (warn-days is 30).
+    let (_, v) = check(dir.path(), &["--now", &shifted(not_after, -10)]);
     let got = ids(&v);
-    assert!(
-        got.contains(&"policy/certificate-expiring@certs/shop.json:1".to_string()),
-        "{got:?}"
-    );
-    assert!(
-        got.contains(&"policy/certificate-expiring@certs/shop.pem:2".to_string()),
-        "{got:?}"
-    );
-    assert!(
-        got.contains(&"policy/certificate-expiring@certs/shop.der:1".to_string()),
-        "{got:?}"
-    );
-    // Later than 20 days from today it has expired; well before, it is fine.
-    let later = jiff_like_date(400);
-    let (_, v) = check(dir.path(), &["--now", &later]);
+    for at in ["certs/shop.json:1", "certs/shop.pem:2", "certs/shop.der:1"] {
+        assert!(
+            got.contains(&format!("policy/certificate-expiring@{at}")),
+            "{at}: {got:?}"
+        );
+    }
+    // The day after it ends, it has expired; a year before, it is fine.
+    let (_, v) = check(dir.path(), &["--now", &shifted(not_after, 1)]);
     assert!(ids(&v).contains(&"policy/certificate-expired@certs/shop.pem:2".to_string()));
-    let earlier = jiff_like_date(-400);
-    let (r, v) = check(dir.path(), &["--now", &earlier]);
+    let (r, v) = check(dir.path(), &["--now", &shifted(not_after, -400)]);
     assert!(v.is_empty(), "{v:#?}");
     assert_eq!(r.code, 0);
 }
 
-/// Today plus `days`, as YYYY-MM-DD (computed by `date`, as the certificate was by openssl).
-fn jiff_like_date(days: i64) -> String {
-    let out = std::process::Command::new("date")
-        .args(["-u", "-d", &format!("{days} days"), "+%Y-%m-%d"])
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+/// Every date check (manifest expiry, rotation and validity, baseline expiry) follows
+/// `--now` alone: the same tree dated a year back, at `NOW` and a year ahead, with every
+/// date in it relative to that `--now`, gives the same findings. A calendar drift cannot
+/// turn these checks red.
+#[test]
+fn date_checks_follow_now_a_year_back_and_a_year_ahead() {
+    let base: jiff::civil::Date = NOW.parse().unwrap();
+    let mut seen = Vec::new();
+    for shift in [-365, 0, 365] {
+        let now: jiff::civil::Date = shifted(base, shift).parse().unwrap();
+        let d = |days: i64| shifted(now, days);
+        let manifest = format!(
+            "[[secret]]\nname = \"fresh\"\nstore = \"dev-x\"\nowner = \"o@example.com\"\n\
+             content-type = \"token\"\nexpires = {}\nrotation-days = 60\n\n\
+             [[secret]]\nname = \"soon\"\nstore = \"dev-x\"\nowner = \"o@example.com\"\n\
+             content-type = \"token\"\nexpires = {}\nrotation-days = 60\n\n\
+             [[secret]]\nname = \"gone\"\nstore = \"dev-x\"\nowner = \"o@example.com\"\n\
+             content-type = \"token\"\nexpires = {}\nnot-before = {}\nrotation-days = 60\n",
+            d(50),
+            d(10),
+            d(-1),
+            d(-40),
+        );
+        let token = github_token(40);
+        let dir = policy_tree(&[
+            ("keyguard-secrets.toml", &manifest),
+            (
+                ".env",
+                "A=op://dev-x/fresh\nB=op://dev-x/soon\nC=op://dev-x/gone\n",
+            ),
+            ("old.txt", &format!("T={token}\n")),
+            ("new.txt", &format!("T={}\n", github_token(41))),
+        ]);
+        let p = dir.path();
+        assert_eq!(run(p, &["baseline", "create", "."]).code, 0);
+        // old.txt's entry expires tomorrow, new.txt's expired yesterday.
+        let b = std::fs::read_to_string(p.join(".keyguard-baseline.toml")).unwrap();
+        let b = b
+            .replacen(
+                "path = \"old.txt\"",
+                &format!("path = \"old.txt\"\nexpires = {}", d(1)),
+                1,
+            )
+            .replacen(
+                "path = \"new.txt\"",
+                &format!("path = \"new.txt\"\nexpires = {}", d(-1)),
+                1,
+            );
+        std::fs::write(p.join(".keyguard-baseline.toml"), b).unwrap();
+        let now = now.to_string();
+        let (_, v) = check(p, &["--now", &now]);
+        let mut got = ids(&v);
+        let s = run(
+            p,
+            &[
+                "scan",
+                ".",
+                "-f",
+                "json",
+                "--now",
+                &now,
+                "--baseline",
+                ".keyguard-baseline.toml",
+            ],
+        );
+        let sv: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
+        got.extend(ids(sv["findings"].as_array().unwrap()));
+        got.sort();
+        seen.push(got);
+    }
+    assert!(
+        seen[0].contains(&"policy/expiring-soon@keyguard-secrets.toml:9".to_string())
+            && seen[0].contains(&"policy/expired@keyguard-secrets.toml:17".to_string())
+            && seen[0].iter().any(|i| i.contains("@new.txt:1"))
+            && !seen[0].iter().any(|i| i.contains("@old.txt"))
+            && !seen[0]
+                .iter()
+                .any(|i| i.ends_with("keyguard-secrets.toml:1")),
+        "{:#?}",
+        seen[0]
+    );
+    assert_eq!(seen[0], seen[1]);
+    assert_eq!(seen[1], seen[2]);
 }
 
 #[test]

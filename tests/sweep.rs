@@ -516,7 +516,19 @@ fn the_html_report_renders_its_totals_in_chromium_without_console_errors() {
     );
     let r = sweep(d, &["--repos", "repos.txt", "-o", "out"]);
     assert_eq!(r.code, 4, "{}", r.stderr);
-    let r = run(d, &["report", "out", "--html", "report.html"]);
+    // Dated by `--now`, so finding ages do not depend on the machine's clock: the commits
+    // are from 2024-03-01, 15 months before.
+    let r = run(
+        d,
+        &[
+            "report",
+            "out",
+            "--html",
+            "report.html",
+            "--now",
+            "2025-06-01",
+        ],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     let html = std::fs::read_to_string(d.join("report.html")).unwrap();
     // Self-contained: nothing is loaded from anywhere.
@@ -570,6 +582,11 @@ fn the_html_report_renders_its_totals_in_chromium_without_console_errors() {
         assert!(dom.contains(section), "{section}");
     }
     assert!(dom.contains("not-a-repo"));
+    assert!(dom.contains("generated 2025-06-01 00:00 UTC"), "{dom}");
+    let ages = &dom[dom.find("id=\"by-age\"").unwrap()..];
+    let ages = &ages[..ages.find("id=\"by-repo-chart\"").unwrap_or(ages.len())];
+    assert!(ages.contains("1\u{2013}2 years"), "{ages}");
+    assert!(!ages.contains("&lt; 30 days"), "{ages}");
 }
 
 /// Every `keyguard sweep|merge|report` command line in the strings of a YAML document, up

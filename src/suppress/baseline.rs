@@ -172,12 +172,3 @@ impl Baseline {
         applied
     }
 }
-
-/// Today's date in UTC as `(year, month, day)`.
-pub fn today() -> (u16, u8, u8) {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let (y, m, d) = crate::source::git::civil_from_days(secs.div_euclid(86_400));
-    (y as u16, m as u8, d as u8)
-}
