@@ -207,9 +207,24 @@ pub struct ScanArgs {
     /// Skip paths matching GLOB (gitignore syntax, relative to the scan root). Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub exclude: Vec<String>,
-    /// Skip files larger than SIZE (bytes; suffixes K, M, G, KiB, MiB, GiB). Default 10MiB.
+    /// Skip files larger than SIZE on purpose (bytes; suffixes K, M, G, KiB, MiB, GiB).
+    /// Without it nothing is skipped for its size: files over 10 MiB are read as a stream of
+    /// overlapping windows, in bounded memory.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
+    /// Open archives and compressed files (zip, jar, whl, docx…, tar, gzip, tar.gz) and scan
+    /// their members (default: on; off for --staged). `--no-archives` turns it off.
+    #[arg(long, overrides_with = "no_archives")]
+    pub archives: bool,
+    #[arg(long, overrides_with = "archives", hide = true)]
+    pub no_archives: bool,
+    /// Archives inside archives opened, at most (default 2; `[expand] max_archive_depth`).
+    #[arg(long, value_name = "N")]
+    pub max_archive_depth: Option<u32>,
+    /// Encodings inside encodings decoded (base64, hex, percent, escapes, HTML entities), at
+    /// most; 0 decodes nothing (default 2; `[expand] max_decode_depth`).
+    #[arg(long, value_name = "N")]
+    pub max_decode_depth: Option<u32>,
     /// Lowest severity that makes the exit code 1 (default: low, or the config's `scan.fail_on`).
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,

@@ -27,6 +27,21 @@ struct RawConfig {
     scan: RawScan,
     #[serde(default)]
     policy: RawPolicyFiles,
+    #[serde(default)]
+    expand: RawExpand,
+}
+
+/// `[expand]`: how far archives, compressed files and encoded text are opened, and the
+/// limits against decompression bombs.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExpand {
+    archives: Option<bool>,
+    max_archive_depth: Option<u32>,
+    max_decode_depth: Option<u32>,
+    max_expanded_bytes: Option<u64>,
+    max_ratio: Option<u64>,
+    max_members: Option<u64>,
 }
 
 /// `[policy] files = [...]`: policies `keyguard scan` also checks.
@@ -98,6 +113,10 @@ pub struct Config {
     pub own_files: Vec<PathBuf>,
     /// Policy files named in `[policy] files`, which `keyguard scan` checks too.
     pub policies: Vec<PathBuf>,
+    /// `[expand]` limits (the command line overrides them).
+    pub expand: crate::expand::Limits,
+    /// `[expand] archives`, when the file says (the default depends on the mode).
+    pub archives: Option<bool>,
 }
 
 /// Findings matching these are suppressed.
@@ -121,6 +140,8 @@ impl Config {
             exclude: Vec::new(),
             own_files: Vec::new(),
             policies: Vec::new(),
+            expand: crate::expand::Limits::default(),
+            archives: None,
         })
     }
 
@@ -245,6 +266,19 @@ impl Config {
             exclude,
             own_files,
             policies,
+            expand: {
+                let d = crate::expand::Limits::default();
+                let e = &raw.expand;
+                crate::expand::Limits {
+                    archives: e.archives.unwrap_or(d.archives),
+                    max_archive_depth: e.max_archive_depth.unwrap_or(d.max_archive_depth),
+                    max_decode_depth: e.max_decode_depth.unwrap_or(d.max_decode_depth),
+                    max_expanded_bytes: e.max_expanded_bytes.unwrap_or(d.max_expanded_bytes),
+                    max_ratio: e.max_ratio.unwrap_or(d.max_ratio),
+                    max_members: e.max_members.unwrap_or(d.max_members),
+                }
+            },
+            archives: raw.expand.archives,
         })
     }
 }

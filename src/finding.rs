@@ -132,6 +132,15 @@ pub struct Finding {
     pub versions: u32,
     /// Policy findings: what is wrong and what to change (secret findings: `None`).
     pub message: Option<String>,
+    /// How the secret's bytes were reached, outermost first: `zip > base64`, `utf-16le`;
+    /// empty for a secret written plainly in the file.
+    pub chain: String,
+    /// For a secret found in decoded text: the encoded run at the location (the secret in
+    /// disguise, so reports redact it like the secret).
+    pub encoded: Option<String>,
+    /// For a secret in an archive member (`path` is `bundle.zip!inner/a.py`): the file that
+    /// holds the archive (`bundle.zip`).
+    pub container: Option<String>,
 }
 
 impl Finding {
@@ -155,7 +164,10 @@ impl Finding {
         let line = if show {
             self.line_text.clone()
         } else {
-            redact_in(&self.line_text, &self.secret)
+            match &self.encoded {
+                Some(enc) => redact_in(&self.line_text, enc),
+                None => redact_in(&self.line_text, &self.secret),
+            }
         };
         let line = line.trim();
         const MAX: usize = 160;

@@ -2,12 +2,14 @@
 //!
 //! The library never prints: every job returns data (findings, counts, warnings) and the
 //! binary decides what to show. Stages follow the data flow in `DESIGN.md`:
-//! [`source`] → [`detect`] → [`finding`] → [`suppress`] → [`report`].
+//! [`source`] → [`expand`] → [`detect`] (one blob at a time: [`blob`]) → [`finding`] → [`suppress`] → [`report`].
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod blob;
 pub mod config;
 pub mod detect;
 pub mod error;
+pub mod expand;
 pub mod finding;
 pub mod hook;
 pub mod import;

@@ -594,6 +594,13 @@ fn scan_options(args: &ScanArgs) -> Result<ScanOptions, Error> {
         policies: args.policies.clone(),
         detect: true,
         today: args.now,
+        archives: match (args.archives, args.no_archives) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+        max_archive_depth: args.max_archive_depth,
+        max_decode_depth: args.max_decode_depth,
     };
     Ok(opts)
 }

@@ -1,23 +1,20 @@
 //! The `scan` job: source → detect → findings → suppress, with counts of everything that
 //! was scanned, skipped or suppressed.
 
+use crate::blob::{self, Scanned, Work};
 use crate::config::Config;
-use crate::detect::{Match, Scratch};
 use crate::error::Error;
-use crate::finding::{fingerprint, secret_hash, Finding, Location, Severity};
+use crate::finding::{Finding, Severity};
 use crate::rules::RuleSet;
 use crate::source::{fs, git, Blob, SkipReason};
 use crate::suppress::baseline::Baseline;
-use crate::suppress::{self, Suppression};
+use crate::suppress::Suppression;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// Default `--max-file-size`: 10 MiB.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
 
 /// What to scan.
 #[derive(Debug, Clone)]
@@ -91,6 +88,10 @@ pub struct ScanOptions {
     pub detect: bool,
     /// The date lifecycle checks compare with (`--now`); today (UTC) when `None`.
     pub today: Option<jiff::civil::Date>,
+    /// `--archives` / `--no-archives`; else the config's, else on (off for `--staged`).
+    pub archives: Option<bool>,
+    pub max_archive_depth: Option<u32>,
+    pub max_decode_depth: Option<u32>,
 }
 
 impl std::fmt::Debug for ScanOptions {
@@ -120,6 +121,9 @@ impl ScanOptions {
             policies: Vec::new(),
             detect: true,
             today: None,
+            archives: None,
+            max_archive_depth: None,
+            max_decode_depth: None,
         }
     }
 }
@@ -137,6 +141,10 @@ pub struct Stats {
     pub bytes_scanned: u64,
     pub skipped: BTreeMap<SkipReason, usize>,
     pub suppressed: BTreeMap<Suppression, usize>,
+    /// Files too large to hold, read as a stream of windows.
+    pub streamed: usize,
+    /// Archive and compressed-file members opened.
+    pub archive_members: u64,
     #[serde(serialize_with = "secs")]
     pub elapsed: Duration,
     pub rules: usize,
@@ -199,6 +207,28 @@ pub struct ScanReport {
     pub category: &'static str,
 }
 
+impl Stats {
+    /// Count one scanned blob of `n` bytes (or its skip), its suppressions and warnings.
+    fn add(&mut self, n: u64, r: &Scanned, warnings: &mut Vec<Warning>) {
+        match r.skipped {
+            Some(reason) => *self.skipped.entry(reason).or_default() += 1,
+            None => {
+                self.files_scanned += 1;
+                self.bytes_scanned += n;
+            }
+        }
+        self.streamed += usize::from(r.streamed);
+        self.archive_members += r.members;
+        for (k, v) in &r.suppressed {
+            *self.suppressed.entry(*k).or_default() += v;
+        }
+        warnings.extend(r.warnings.iter().map(|(path, message)| Warning {
+            path: path.clone(),
+            message: message.clone(),
+        }));
+    }
+}
+
 impl ScanReport {
     /// Findings at or above the failing severity.
     pub fn blocking(&self) -> usize {
@@ -213,16 +243,30 @@ impl ScanReport {
 pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
     let started = Instant::now();
     let (root_dir, root_display) = (opts.target.base(), opts.target.display());
-    let config = Config::discover(&root_dir, opts.config.as_deref())?;
+    let mut config = Config::discover(&root_dir, opts.config.as_deref())?;
+    // Expansion: the command line, else `.keyguard.toml`, else the defaults. Archives are off
+    // for `--staged` unless asked for: a pre-commit hook must stay instant, and a commit that
+    // adds an archive is rare and still caught by the pull-request and history scans.
+    config.expand.archives = opts
+        .archives
+        .or(config.archives)
+        .unwrap_or(!matches!(opts.target, Target::Staged(_)));
+    if let Some(d) = opts.max_archive_depth {
+        config.expand.max_archive_depth = d;
+    }
+    if let Some(d) = opts.max_decode_depth {
+        config.expand.max_decode_depth = d;
+    }
     // Read the baseline first: a corrupt one must stop the run before any work.
     let baseline = match &opts.baseline {
         Some(p) => Some((p, Baseline::load(p)?)),
         None => None,
     };
+    // Files over `max` are skipped only when the user asks: `--max-file-size` or the config.
     let max = opts
         .max_file_size
         .or(config.max_file_size)
-        .unwrap_or(DEFAULT_MAX_FILE_SIZE);
+        .unwrap_or(u64::MAX);
     let fail_on = opts.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
     let mut stats = Stats {
         rules: config.rules.rules.len(),
@@ -242,13 +286,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                 path: "-".into(),
                 bytes,
             };
-            stats.files_scanned = 1;
-            stats.bytes_scanned = blob.bytes.len() as u64;
-            let mut out = Vec::new();
-            let mut scratch = Scratch::default();
-            let (f, s) = scan_blob(&config, &blob.path, &blob.bytes, &mut scratch, &mut out);
-            findings = f;
-            merge(&mut stats.suppressed, s);
+            let r = blob::scan_bytes(&config, &blob.path, &blob.bytes, &mut Work::default());
+            stats.add(blob.bytes.len() as u64, &r, &mut warnings);
+            findings = r.findings;
         }
         Target::History(path, hopts) => {
             category = if hopts.range.is_some() {
@@ -306,21 +346,13 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
                 entries
                     .par_iter()
                     .map_init(
-                        || (Scratch::default(), Vec::new(), Vec::new()),
-                        |(scratch, out, buf), entry| match fs::read_into(entry, max, buf) {
-                            Ok(()) => {
-                                let (f, s) = scan_blob(&config, &entry.rel, buf, scratch, out);
-                                FileResult::Scanned(buf.len() as u64, f, s)
-                            }
-                            Err((reason, msg)) => {
-                                FileResult::Skipped(entry.rel.clone(), reason, msg)
-                            }
-                        },
+                        || (Work::default(), Vec::new()),
+                        |(work, buf), entry| scan_entry(&config, entry, max, work, buf),
                     )
                     .inspect(|r| {
                         if let Some(p) = progress {
                             p.advance(match r {
-                                FileResult::Scanned(n, ..) => *n,
+                                FileResult::Scanned(n, _) => *n,
                                 FileResult::Skipped(..) => 0,
                             });
                         }
@@ -332,11 +364,9 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
             }
             for r in per_file {
                 match r {
-                    FileResult::Scanned(n, f, s) => {
-                        stats.files_scanned += 1;
-                        stats.bytes_scanned += n;
-                        findings.extend(f);
-                        merge(&mut stats.suppressed, s);
+                    FileResult::Scanned(n, r) => {
+                        stats.add(n, &r, &mut warnings);
+                        findings.extend(r.findings);
                     }
                     FileResult::Skipped(path, reason, msg) => {
                         *stats.skipped.entry(reason).or_default() += 1;
@@ -494,18 +524,9 @@ fn scan_history(
             rx.into_iter()
                 .par_bridge()
                 .map_init(
-                    || {
-                        (
-                            sync.to_thread_local(),
-                            Scratch::default(),
-                            Vec::new(),
-                            Vec::new(),
-                        )
-                    },
-                    |(repo, scratch, out, buf), (bi, id, path)| {
-                        scan_history_blob(
-                            config, repo, &excluded, max, bi, id, &path, scratch, out, buf,
-                        )
+                    || (sync.to_thread_local(), Work::default(), Vec::new()),
+                    |(repo, work, buf), (bi, id, path)| {
+                        scan_history_blob(config, repo, &excluded, max, bi, id, &path, work, buf)
                     },
                 )
                 .inspect(|r| {
@@ -544,10 +565,13 @@ fn scan_history(
     let mut findings: Vec<(Option<u32>, usize, Finding)> = Vec::new();
     for r in results {
         match r {
-            BlobResult::Scanned(bi, n, f, s) => {
-                stats.files_scanned += 1;
-                stats.bytes_scanned += n;
-                merge(&mut stats.suppressed, s);
+            BlobResult::Scanned(bi, n, mut r) => {
+                // Expansion warnings name the blob's path; say which blob it was.
+                for (_, m) in &mut r.warnings {
+                    *m = format!("{m} (blob {})", index.blobs[bi].id.to_hex_with_len(12));
+                }
+                let f = std::mem::take(&mut r.findings);
+                stats.add(n, &r, warnings);
                 let site = &index.blobs[bi];
                 for mut x in f {
                     x.also_in = site.also_in;
@@ -584,7 +608,12 @@ fn scan_history(
     if !index.boundary.is_empty() {
         findings.retain(|(_, _, f)| {
             !index.boundary.iter().any(|&c| {
-                git::commit_file_contains(&repo, c, &f.location.path, f.secret.as_bytes())
+                git::commit_file_contains(
+                    &repo,
+                    c,
+                    &f.location.path,
+                    f.encoded.as_deref().unwrap_or(&f.secret).as_bytes(),
+                )
             })
         });
     }
@@ -636,12 +665,17 @@ fn scan_history(
 
 /// Move `f` to where its secret is in `text` (another version of the same file), if there.
 fn relocate(f: &mut Finding, text: &[u8]) {
-    let Some(start) = memchr::memmem::find(text, f.secret.as_bytes()) else {
+    let needle = f.encoded.as_deref().unwrap_or(&f.secret);
+    let Some(start) = memchr::memmem::find(text, needle.as_bytes()) else {
         return;
     };
-    let end = start + f.secret.len();
-    let (location, line_text) =
-        span_location(&mut LineIndex::new(text), &f.location.path, start, end);
+    let end = start + needle.len();
+    let (location, line_text) = blob::span_location(
+        &mut blob::LineIndex::new(text),
+        &f.location.path,
+        start,
+        end,
+    );
     f.location = location;
     f.line_text = line_text;
 }
@@ -666,7 +700,7 @@ fn scan_staged(
     use gix::objs::Find;
     let repo = git::open(path)?;
     let st = crate::source::staged::staged(&repo)?;
-    let (mut scratch, mut out, mut buf) = (Scratch::default(), Vec::new(), Vec::new());
+    let (mut work, mut buf) = (Work::default(), Vec::new());
     let mut findings = Vec::new();
     let read = |id: &gix::hash::ObjectId, buf: &mut Vec<u8>| -> Result<Vec<u8>, String> {
         match repo.objects.try_find(id, buf) {
@@ -689,14 +723,13 @@ fn scan_staged(
                 continue;
             }
         };
-        if let Some(reason) = crate::source::skip_reason(&data, max) {
-            *stats.skipped.entry(reason).or_default() += 1;
+        if data.len() as u64 > max {
+            *stats.skipped.entry(SkipReason::TooLarge).or_default() += 1;
             continue;
         }
-        stats.files_scanned += 1;
-        stats.bytes_scanned += data.len() as u64;
-        let (found, s) = scan_blob(config, &file.path, &data, &mut scratch, &mut out);
-        merge(&mut stats.suppressed, s);
+        let mut r = blob::scan_bytes(config, &file.path, &data, &mut work);
+        let found = std::mem::take(&mut r.findings);
+        stats.add(data.len() as u64, &r, warnings);
         if found.is_empty() {
             continue;
         }
@@ -706,10 +739,12 @@ fn scan_staged(
             .filter_map(|id| read(id, &mut buf).ok())
             .collect();
         let added = crate::source::staged::added_lines(&data, &old);
+        // Lines are the staged file's own; an archive member's lines are not, and the whole
+        // archive is what the commit adds.
         findings.extend(
             found
                 .into_iter()
-                .filter(|f| added.contains(&f.location.line)),
+                .filter(|f| f.location.path != file.path || added.contains(&f.location.line)),
         );
     }
     Ok(findings)
@@ -725,8 +760,7 @@ fn scan_history_blob(
     bi: usize,
     id: gix::hash::ObjectId,
     path: &str,
-    scratch: &mut Scratch,
-    out: &mut Vec<Match>,
+    work: &mut Work,
     buf: &mut Vec<u8>,
 ) -> BlobResult {
     use gix::objs::Find;
@@ -751,15 +785,18 @@ fn scan_history_blob(
             )
         }
     };
-    if let Some(reason) = crate::source::skip_reason(data, max) {
-        return BlobResult::Skipped(reason);
+    if data.len() as u64 > max {
+        return BlobResult::Skipped(SkipReason::TooLarge);
     }
-    let (f, s) = scan_blob(config, path, data, scratch, out);
-    BlobResult::Scanned(bi, data.len() as u64, f, s)
+    BlobResult::Scanned(
+        bi,
+        data.len() as u64,
+        blob::scan_bytes(config, path, data, work),
+    )
 }
 
 enum BlobResult {
-    Scanned(usize, u64, Vec<Finding>, BTreeMap<Suppression, usize>),
+    Scanned(usize, u64, Scanned),
     Skipped(SkipReason),
     Unreadable(String, String),
     Excluded,
@@ -805,178 +842,39 @@ fn files_under<'a>(
 }
 
 enum FileResult {
-    Scanned(u64, Vec<Finding>, BTreeMap<Suppression, usize>),
+    Scanned(u64, Scanned),
     Skipped(String, SkipReason, Option<String>),
+}
+
+/// One file of the tree: skipped when over `max` (asked for), streamed when over the
+/// in-memory size, else read whole.
+fn scan_entry(
+    config: &Config,
+    entry: &fs::FileEntry,
+    max: u64,
+    work: &mut Work,
+    buf: &mut Vec<u8>,
+) -> FileResult {
+    if entry.size > max {
+        return FileResult::Skipped(entry.rel.clone(), SkipReason::TooLarge, None);
+    }
+    if entry.size > blob::IN_MEMORY {
+        return match blob::scan_file(config, &entry.rel, &entry.abs, entry.size, work) {
+            Ok(r) => FileResult::Scanned(entry.size, r),
+            Err(e) => FileResult::Skipped(entry.rel.clone(), SkipReason::Unreadable, Some(e)),
+        };
+    }
+    match fs::read_whole(entry, buf) {
+        Ok(()) => FileResult::Scanned(
+            buf.len() as u64,
+            blob::scan_bytes(config, &entry.rel, buf, work),
+        ),
+        Err(e) => FileResult::Skipped(entry.rel.clone(), SkipReason::Unreadable, Some(e)),
+    }
 }
 
 fn merge(into: &mut BTreeMap<Suppression, usize>, from: BTreeMap<Suppression, usize>) {
     for (k, v) in from {
         *into.entry(k).or_default() += v;
-    }
-}
-
-/// Detect secrets in one blob and turn the matches into findings, applying inline and
-/// allowlist suppressions. `out` is scratch space for matches.
-pub fn scan_blob(
-    config: &Config,
-    path: &str,
-    bytes: &[u8],
-    scratch: &mut Scratch,
-    out: &mut Vec<Match>,
-) -> (Vec<Finding>, BTreeMap<Suppression, usize>) {
-    config.rules.find(bytes, scratch, out);
-    let mut findings = Vec::new();
-    let mut suppressed = BTreeMap::new();
-    if out.is_empty() {
-        return (findings, suppressed);
-    }
-    let mut lines = LineIndex::new(bytes);
-    for m in out.iter() {
-        let (_, line_start, line_end, prev) = lines.locate(m.start);
-        if suppress::inline_allowed(
-            &bytes[line_start..line_end],
-            prev.map(|(s, e)| &bytes[s..e]),
-        ) {
-            *suppressed.entry(Suppression::Inline).or_default() += 1;
-            continue;
-        }
-        let f = make_finding(&config.rules, path, bytes, m, &mut lines);
-        if let Some(why) = suppress::allowlisted(&config.allowlist, &f) {
-            *suppressed.entry(why).or_default() += 1;
-            continue;
-        }
-        findings.push(f);
-    }
-    (findings, suppressed)
-}
-
-fn make_finding(
-    rules: &RuleSet,
-    path: &str,
-    bytes: &[u8],
-    m: &Match,
-    lines: &mut LineIndex,
-) -> Finding {
-    let rule = &rules.rules[m.rule as usize];
-    let (location, line_text) = span_location(lines, path, m.start, m.end);
-    let secret = String::from_utf8_lossy(&bytes[m.start..m.end]).into_owned();
-    let hash = secret_hash(&secret);
-    Finding {
-        rule_id: rule.spec.id.clone(),
-        rule_name: rule.spec.name.clone(),
-        family: rule.spec.family.clone(),
-        severity: rule.spec.severity,
-        confidence: rule.spec.confidence,
-        location,
-        fingerprint: fingerprint(&rule.spec.id, path, &hash),
-        secret_hash: hash,
-        line_text,
-        validated: m.validated,
-        secret,
-        commit: None,
-        also_in: 0,
-        versions: 1,
-        message: None,
-    }
-}
-
-/// Where `start..end` of the indexed text is (1-based lines, columns in characters), and
-/// the text of its first line.
-fn span_location(
-    lines: &mut LineIndex,
-    path: &str,
-    start: usize,
-    end: usize,
-) -> (Location, String) {
-    let bytes = lines.bytes;
-    let (line, ls, le, _) = lines.locate(start);
-    let (end_line, es, _, _) = lines.locate(end.saturating_sub(1).max(start));
-    let location = Location {
-        path: path.to_string(),
-        line,
-        column: char_count(&bytes[ls..start]) + 1,
-        end_line,
-        end_column: char_count(&bytes[es..end]) + 1,
-    };
-    (
-        location,
-        String::from_utf8_lossy(&bytes[ls..le]).into_owned(),
-    )
-}
-
-/// Number of UTF-8 characters (invalid bytes count one each).
-fn char_count(b: &[u8]) -> usize {
-    b.iter().filter(|&&c| (c & 0xC0) != 0x80).count()
-}
-
-/// Line numbers computed lazily, only for blobs with matches; offsets are queried in
-/// increasing order mostly, so the scan resumes where it stopped.
-struct LineIndex<'a> {
-    bytes: &'a [u8],
-    /// Start offsets of lines seen so far (line 1 starts at 0).
-    starts: Vec<usize>,
-}
-
-impl<'a> LineIndex<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
-        LineIndex {
-            bytes,
-            starts: vec![0],
-        }
-    }
-
-    /// (1-based line, line start, line end excluding `\n`/`\r\n`, previous line span).
-    #[allow(clippy::type_complexity)]
-    fn locate(&mut self, off: usize) -> (usize, usize, usize, Option<(usize, usize)>) {
-        // Extend the known line starts just past `off`.
-        loop {
-            let last = *self.starts.last().expect("line 1 is always known");
-            if last > off {
-                break;
-            }
-            match memchr::memchr(b'\n', &self.bytes[last..]) {
-                Some(p) => self.starts.push(last + p + 1),
-                None => break,
-            }
-        }
-        let idx = match self.starts.binary_search(&off) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = self.starts[idx];
-        let end = self.line_end(start);
-        let prev = (idx > 0).then(|| {
-            let s = self.starts[idx - 1];
-            (s, self.line_end(s))
-        });
-        (idx + 1, start, end, prev)
-    }
-
-    fn line_end(&self, start: usize) -> usize {
-        let mut end =
-            memchr::memchr(b'\n', &self.bytes[start..]).map_or(self.bytes.len(), |p| start + p);
-        if end > start && self.bytes[end - 1] == b'\r' {
-            end -= 1;
-        }
-        end
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::LineIndex;
-
-    #[test]
-    fn line_index_finds_lines() {
-        let text = b"one\ntwo\r\nthree\n";
-        let mut li = LineIndex::new(text);
-        assert_eq!(li.locate(0).0, 1);
-        assert_eq!(li.locate(5).0, 2);
-        let (line, s, e, prev) = li.locate(10);
-        assert_eq!((line, &text[s..e]), (3, &b"three"[..]));
-        assert_eq!(prev.map(|(s, e)| &text[s..e]), Some(&b"two"[..]));
-        // Out of order queries work too.
-        assert_eq!(li.locate(4).0, 2);
-        assert_eq!(li.locate(3).0, 1);
     }
 }

@@ -136,11 +136,20 @@ fn binary_and_large_files_are_skipped_and_counted() {
 }
 
 #[test]
-fn a_1_gib_file_is_skipped_without_reading_it() {
+fn a_1_gib_binary_file_is_judged_by_its_head_and_size_skips_only_on_purpose() {
     let dir = tree(&[("small.txt", &format!("t={}\n", github_token(21)))]);
     let f = std::fs::File::create(dir.path().join("huge.log")).unwrap();
-    f.set_len(1 << 30).unwrap(); // sparse: no disk used
+    f.set_len(1 << 30).unwrap(); // sparse: no disk used, and all NUL bytes
+                                 // Too large to hold, so streamed, but its first 8 KiB say binary: skipped unread.
     let r = run(dir.path(), &["scan", "-f", "json"]);
+    let v = r.json();
+    assert_eq!(v["summary"]["skipped"]["binary"], 1, "{}", v["summary"]);
+    assert_eq!(findings(&v).len(), 1);
+    // With a size limit asked for, it is skipped for its size.
+    let r = run(
+        dir.path(),
+        &["scan", "-f", "json", "--max-file-size", "10MiB"],
+    );
     let v = r.json();
     assert_eq!(v["summary"]["skipped"]["too-large"], 1);
     assert_eq!(findings(&v).len(), 1);

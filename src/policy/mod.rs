@@ -162,6 +162,9 @@ fn findings(
             commit: None,
             also_in: 0,
             versions: 1,
+            chain: String::new(),
+            encoded: None,
+            container: None,
             message: Some(v.message),
             rule_id: v.rule_id,
         };

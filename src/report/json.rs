@@ -64,6 +64,13 @@ pub struct JsonFinding<'a> {
     /// Policy findings: what is wrong and what to change.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<&'a str>,
+    /// How the secret was reached, outermost first (`zip > base64`); absent when it is
+    /// written plainly. The location is then the encoded run's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoding: Option<&'a str>,
+    /// For a secret inside an archive member: the file holding the archive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<&'a str>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -89,6 +96,8 @@ impl<'a> JsonFinding<'a> {
             also_in: f.commit.as_ref().map(|_| f.also_in),
             versions: f.commit.as_ref().map(|_| f.versions),
             message: f.message.as_deref(),
+            decoding: (!f.chain.is_empty()).then_some(f.chain.as_str()),
+            container: f.container.as_deref(),
         }
     }
 }

@@ -9,9 +9,10 @@ use crate::finding::{hex, Finding, Severity};
 use crate::rules::Rule;
 use crate::scan::ScanReport;
 use serde_sarif::sarif::{
-    ArtifactContent, ArtifactLocation, Invocation, Location, Message, MultiformatMessageString,
-    Notification, PhysicalLocation, PropertyBag, Region, ReportingDescriptor, Result as SResult,
-    ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent, VersionControlDetails,
+    Artifact, ArtifactContent, ArtifactLocation, Invocation, Location, Message,
+    MultiformatMessageString, Notification, PhysicalLocation, PropertyBag, Region,
+    ReportingDescriptor, Result as SResult, ResultLevel, Run, RunAutomationDetails, Sarif, Tool,
+    ToolComponent, VersionControlDetails,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -41,11 +42,18 @@ pub fn build(report: &ScanReport, show: bool) -> Sarif {
         }
     }
     let truncated = report.findings.len() > MAX_RESULTS;
-    let results: Vec<SResult> = report
-        .findings
+    let shown = &report.findings[..report.findings.len().min(MAX_RESULTS)];
+    let (artifacts, members) = nested_artifacts(shown);
+    let results: Vec<SResult> = shown
         .iter()
-        .take(MAX_RESULTS)
-        .map(|f| result(f, index[f.rule_id.as_str()], show))
+        .map(|f| {
+            result(
+                f,
+                index[f.rule_id.as_str()],
+                members.get(f.location.path.as_str()).copied(),
+                show,
+            )
+        })
         .collect();
 
     let mut notes: Vec<Notification> = report
@@ -109,6 +117,9 @@ pub fn build(report: &ScanReport, show: bool) -> Sarif {
         .build();
     if !provenance.is_empty() {
         run.version_control_provenance = Some(provenance);
+    }
+    if !artifacts.is_empty() {
+        run.artifacts = Some(artifacts);
     }
     Sarif::builder()
         .schema(
@@ -262,17 +273,63 @@ fn camel(id: &str) -> String {
         .collect()
 }
 
-fn result(f: &Finding, rule_index: usize, show: bool) -> SResult {
+/// Secrets in archive members: the file holding the archive (what code scanning can show)
+/// and each member as a nested artifact whose `parentIndex` points at it. Returns the
+/// artifacts and each member path's index.
+fn nested_artifacts(findings: &[Finding]) -> (Vec<Artifact>, HashMap<&str, usize>) {
+    let mut artifacts = Vec::new();
+    let mut outers: HashMap<&str, usize> = HashMap::new();
+    let mut members: HashMap<&str, usize> = HashMap::new();
+    let artifact = |uri: String, parent: Option<usize>| {
+        let mut a = Artifact::builder()
+            .location(ArtifactLocation::builder().uri(uri).build())
+            .build();
+        a.parent_index = parent.map(|p| p as i64);
+        a
+    };
+    for f in findings {
+        let Some(outer) = f.container.as_deref() else {
+            continue;
+        };
+        let path = f.location.path.as_str();
+        if members.contains_key(path) {
+            continue;
+        }
+        let parent = *outers.entry(outer).or_insert_with(|| {
+            artifacts.push(artifact(uri_encode(outer), None));
+            artifacts.len() - 1
+        });
+        let inner = path
+            .strip_prefix(outer)
+            .and_then(|p| p.strip_prefix('!'))
+            .unwrap_or(path);
+        artifacts.push(artifact(uri_encode(inner), Some(parent)));
+        members.insert(path, artifacts.len() - 1);
+    }
+    (artifacts, members)
+}
+
+fn result(f: &Finding, rule_index: usize, member: Option<usize>, show: bool) -> SResult {
     let l = &f.location;
-    let region = Region::builder()
-        .start_line(l.line as i64)
-        .start_column(l.column as i64)
-        .end_line(l.end_line as i64)
-        .end_column(l.end_column as i64)
-        .snippet(ArtifactContent::builder().text(f.snippet(show)).build())
+    // In an archive member, lines are the member's: the file code scanning shows is the
+    // archive, so the region is its start and the message names the member and line.
+    let region = if member.is_some() {
+        Region::builder().start_line(1).build()
+    } else {
+        Region::builder()
+            .start_line(l.line as i64)
+            .start_column(l.column as i64)
+            .end_line(l.end_line as i64)
+            .end_column(l.end_column as i64)
+            .snippet(ArtifactContent::builder().text(f.snippet(show)).build())
+            .build()
+    };
+    let mut artifact = ArtifactLocation::builder()
+        .uri(uri_encode(f.container.as_deref().unwrap_or(&l.path)))
         .build();
+    artifact.index = member.map(|i| i as i64);
     let physical = PhysicalLocation::builder()
-        .artifact_location(ArtifactLocation::builder().uri(uri_encode(&l.path)).build())
+        .artifact_location(artifact)
         .region(region)
         .build();
     let mut fps = BTreeMap::new();
@@ -295,11 +352,16 @@ fn result(f: &Finding, rule_index: usize, show: bool) -> SResult {
     let text = match &f.message {
         Some(m) => format!("{m}."),
         None => format!(
-            "{} `{}` found in {} at line {}.{validated}{introduced} Rotate it; deleting it from the file does not remove it from git history.",
+            "{} `{}` found in {} at line {}{}.{validated}{introduced} Rotate it; deleting it from the file does not remove it from git history.",
             f.rule_name,
             f.shown_secret(show),
             l.path,
-            l.line
+            l.line,
+            if f.chain.is_empty() {
+                String::new()
+            } else {
+                format!(", decoded ({})", f.chain)
+            }
         ),
     };
     let mut props = BTreeMap::new();
@@ -314,6 +376,15 @@ fn result(f: &Finding, rule_index: usize, show: bool) -> SResult {
     props.insert("family".into(), serde_json::Value::String(f.family.clone()));
     if let Some(v) = f.validated {
         props.insert("validated".into(), serde_json::Value::String(v.into()));
+    }
+    if !f.chain.is_empty() {
+        props.insert(
+            "decoding".into(),
+            serde_json::Value::String(f.chain.clone()),
+        );
+    }
+    if f.container.is_some() {
+        props.insert("member".into(), serde_json::Value::String(l.path.clone()));
     }
     props.insert(
         "secretSha256".into(),

@@ -9,10 +9,13 @@ pub fn render(report: &ScanReport, show: bool) -> String {
     let mut out = String::new();
     for f in &report.findings {
         let l = &f.location;
-        let validated = f
+        let mut validated = f
             .validated
             .map(|v| format!(" · validated ({v})"))
             .unwrap_or_default();
+        if !f.chain.is_empty() {
+            let _ = write!(validated, " · decoded ({})", f.chain);
+        }
         let _ = writeln!(
             out,
             "{}:{}:{}: {} [{}] {}{}",
@@ -130,6 +133,22 @@ pub fn summary(report: &ScanReport) -> String {
             st.elapsed.as_secs_f64(),
             st.rules
         );
+        if st.archive_members > 0 {
+            let _ = write!(
+                s,
+                " · {} archive member{} opened",
+                st.archive_members,
+                plural(st.archive_members as usize)
+            );
+        }
+        if st.streamed > 0 {
+            let _ = write!(
+                s,
+                " · {} large file{} streamed",
+                st.streamed,
+                plural(st.streamed)
+            );
+        }
     }
     if let Some(h) = &st.history {
         let _ = write!(

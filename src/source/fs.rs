@@ -146,6 +146,15 @@ pub fn relative(root: &Path, p: &Path) -> String {
 
 /// Read a walked file into `buf` (cleared first, reused across files so the common path
 /// allocates nothing), or say why it is skipped.
+/// Read a file whole into `buf` (the scan decides what its bytes are).
+pub fn read_whole(entry: &FileEntry, buf: &mut Vec<u8>) -> Result<(), String> {
+    buf.clear();
+    std::fs::File::open(&entry.abs)
+        .and_then(|mut f| f.read_to_end(buf))
+        .map(drop)
+        .map_err(|e| e.to_string())
+}
+
 pub fn read_into(
     entry: &FileEntry,
     max_size: u64,
