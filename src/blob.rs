@@ -138,6 +138,36 @@ impl Frame {
     }
 }
 
+/// An encoded run whose [`Anchor`] is made only when its decoded text holds a finding:
+/// locating a run costs a pass over its line, and minified files have lines of megabytes
+/// with thousands of runs.
+struct LazyAnchor {
+    start: usize,
+    end: usize,
+    made: Option<Anchor>,
+}
+
+impl LazyAnchor {
+    fn get(&mut self, text: &Text<'_>, frame: &Frame, lines: &mut LineIndex) -> &Anchor {
+        let (start, end) = (self.start, self.end);
+        self.made.get_or_insert_with(|| {
+            let bytes = text.bytes;
+            let (location, line_text) = span_location(lines, text.path, start, end);
+            let (_, ls, le, prev) = lines.locate(start);
+            let (cs, ce) = capped_line(ls, le, start, end);
+            Anchor {
+                location: frame.place(location),
+                line_text,
+                encoded: String::from_utf8_lossy(&bytes[start..end]).into_owned(),
+                inline_allowed: suppress::inline_allowed(
+                    &bytes[cs..ce],
+                    prev.map(|(s, e)| &bytes[s..e]),
+                ),
+            }
+        })
+    }
+}
+
 /// Where decoded text came from: the encoded run in the file, which its findings point at.
 struct Anchor {
     location: Location,
@@ -163,6 +193,9 @@ fn scan_text(config: &Config, text: &Text<'_>, frame: &Frame, work: &mut Work, r
     let matches = std::mem::take(&mut work.matches);
     // Generic findings (index in `res.findings`, span) that a decoded specific one replaces.
     let mut generic = Vec::new();
+    // (rule, span) of every plain finding: a decoded run's finding of the same rule at the
+    // same place says nothing new.
+    let mut plain = Vec::new();
     for m in matches.iter().filter(|m| frame.keep.contains(&m.start)) {
         let (_, ls, le, prev) = lines.locate(m.start);
         let (ls, le) = capped_line(ls, le, m.start, m.end);
@@ -185,27 +218,44 @@ fn scan_text(config: &Config, text: &Text<'_>, frame: &Frame, work: &mut Work, r
         if config.rules.rules[m.rule as usize].generic {
             generic.push((res.findings.len(), m.start, m.end));
         }
+        plain.push((m.rule, m.start, m.end));
         push(config, f, res);
     }
     work.matches = matches;
     let mut replaced = Vec::new();
     for d in spans.into_iter().filter(|d| frame.keep.contains(&d.start)) {
-        let (location, line_text) = span_location(&mut lines, text.path, d.start, d.end);
-        let (_, ls, le, prev) = lines.locate(d.start);
-        let (cs, ce) = capped_line(ls, le, d.start, d.end);
-        let anchor = Anchor {
-            location: frame.place(location),
-            line_text,
-            encoded: String::from_utf8_lossy(&bytes[d.start..d.end]).into_owned(),
-            inline_allowed: suppress::inline_allowed(
-                &bytes[cs..ce],
-                prev.map(|(s, e)| &bytes[s..e]),
-            ),
+        let mut anchor = LazyAnchor {
+            start: d.start,
+            end: d.end,
+            made: None,
         };
         let mut c: Vec<&str> = text.chain.to_vec();
         c.extend(d.how);
         let before = res.findings.len();
-        decoded(config, text, &c, &d.bytes, &anchor, 1, work, res);
+        decoded(
+            config,
+            text,
+            frame,
+            &mut lines,
+            &c,
+            &d.bytes,
+            &mut anchor,
+            1,
+            work,
+            res,
+        );
+        let mut i = before;
+        while i < res.findings.len() {
+            let f = &res.findings[i];
+            let seen = plain.iter().any(|&(r, s, e)| {
+                s < d.end && d.start < e && config.rules.rules[r as usize].spec.id == f.rule_id
+            });
+            if seen {
+                res.findings.remove(i);
+            } else {
+                i += 1;
+            }
+        }
         let specific = res.findings[before..].iter().any(|f| f.family != "generic");
         if specific {
             // A generic rule saw the encoded run as a token; the decoded secret says what it is.
@@ -232,9 +282,11 @@ fn scan_text(config: &Config, text: &Text<'_>, frame: &Frame, work: &mut Work, r
 fn decoded(
     config: &Config,
     text: &Text<'_>,
+    frame: &Frame,
+    lines: &mut LineIndex,
     chain: &[&str],
     bytes: &[u8],
-    anchor: &Anchor,
+    lazy: &mut LazyAnchor,
     depth: u32,
     work: &mut Work,
     res: &mut Scanned,
@@ -242,11 +294,13 @@ fn decoded(
     let mut matches = Vec::new();
     config.rules.find(bytes, &mut work.scratch, &mut matches);
     for m in &matches {
-        let secret = String::from_utf8_lossy(&bytes[m.start..m.end]).into_owned();
         // Literally in the file too: the plain scan reports it where it is.
-        if anchor.encoded.contains(&secret) {
+        if memchr::memmem::find(&text.bytes[lazy.start..lazy.end], &bytes[m.start..m.end]).is_some()
+        {
             continue;
         }
+        let secret = String::from_utf8_lossy(&bytes[m.start..m.end]).into_owned();
+        let anchor = lazy.get(text, frame, lines);
         if anchor.inline_allowed {
             *res.suppressed.entry(Suppression::Inline).or_default() += 1;
             continue;
@@ -271,7 +325,18 @@ fn decoded(
     for d in spans {
         let mut c = chain.to_vec();
         c.extend(d.how);
-        decoded(config, text, &c, &d.bytes, anchor, depth + 1, work, res);
+        decoded(
+            config,
+            text,
+            frame,
+            lines,
+            &c,
+            &d.bytes,
+            lazy,
+            depth + 1,
+            work,
+            res,
+        );
     }
 }
 

@@ -69,10 +69,21 @@ fn alphabet_runs(text: &[u8], out: &mut Vec<Decoded>) {
     let mut i = 0;
     let n = text.len();
     while i < n {
-        if CLASS[text[i] as usize] & B64 == 0 {
-            i += 1;
+        // A run of at least MIN_BASE64 starting in [i, i + MIN_BASE64) holds the byte at
+        // i + MIN_BASE64 - 1: when that byte is not in the alphabet, skip them all.
+        let probe = i + MIN_BASE64 - 1;
+        if probe >= n {
+            break;
+        }
+        if CLASS[text[probe] as usize] & B64 == 0 {
+            i = probe + 1;
             continue;
         }
+        let mut s0 = probe;
+        while s0 > i && CLASS[text[s0 - 1] as usize] & B64 != 0 {
+            s0 -= 1;
+        }
+        i = s0;
         let start = i;
         let mut classes = 0u8;
         let mut line_len = 0usize;
