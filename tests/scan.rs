@@ -369,3 +369,28 @@ fn output_to_a_device_or_fifo_writes_through_instead_of_replacing_it() {
         "the FIFO is still a FIFO"
     );
 }
+
+/// A token whose checksum a specific rule rejected is not a credential; the generic rules that
+/// also see a `token = …` shape must not report it either. With a good checksum it is the
+/// specific rule's finding, once.
+#[test]
+fn a_checksum_rejected_token_is_not_reported_by_a_generic_rule() {
+    let good = github_token(91);
+    // The same body with a wrong CRC: change the last character.
+    let mut bad = good.clone();
+    let last = bad.pop().unwrap();
+    bad.push(if last == 'A' { 'B' } else { 'A' });
+    let npm_bad = bad.replacen("ghp_", "npm_", 1);
+    let dir = tree(&[(
+        "a.env",
+        &format!(
+            "GITHUB_TOKEN={bad}\nnpm_token: \"{npm_bad}\"\napi_key = \"{bad}\"\nDEPLOY_TOKEN={good}\n"
+        ),
+    )]);
+    let r = run(dir.path(), &["scan", ".", "-f", "json"]);
+    let got: Vec<String> = findings(&r.json())
+        .iter()
+        .map(|f| format!("{}:{}", f["rule_id"].as_str().unwrap(), f["line"]))
+        .collect();
+    assert_eq!(got, ["github-pat-classic:4"], "{}", r.stdout);
+}

@@ -21,6 +21,8 @@ pub struct Match {
 #[derive(Debug, Default)]
 pub struct Scratch {
     hits: Vec<(u32, usize)>,
+    /// Spans a specific rule's checksum rejected: no generic rule reports them either.
+    rejected: Vec<(usize, usize)>,
 }
 
 impl RuleSet {
@@ -30,6 +32,8 @@ impl RuleSet {
         out.clear();
         let hits = &mut scratch.hits;
         hits.clear();
+        let rejected = &mut scratch.rejected;
+        rejected.clear();
         for m in self.keywords.find_overlapping_iter(bytes) {
             for &r in &self.keyword_rules[m.pattern().as_usize()] {
                 hits.push((r, m.start()));
@@ -55,32 +59,35 @@ impl RuleSet {
                 win = match win {
                     Some((wlo, whi)) if lo <= whi => Some((wlo, whi.max(hi))),
                     Some(w) => {
-                        run_rule(rule, rule_idx, bytes, w, out);
+                        run_rule(rule, rule_idx, bytes, w, out, rejected);
                         Some((lo, hi))
                     }
                     None => Some((lo, hi)),
                 };
             }
             if let Some(w) = win {
-                run_rule(rule, rule_idx, bytes, w, out);
+                run_rule(rule, rule_idx, bytes, w, out, rejected);
             }
             i = j;
         }
         out.sort_by_key(|m| (m.start, m.end, m.rule));
         out.dedup_by(|a, b| a.rule == b.rule && a.start == b.start && a.end == b.end);
-        self.drop_generic_overlaps(out);
+        self.drop_generic_overlaps(out, &scratch.rejected);
     }
 
-    /// A `generic` rule's match is dropped where a specific rule matched the same bytes.
-    fn drop_generic_overlaps(&self, out: &mut Vec<Match>) {
+    /// A `generic` rule's match is dropped where a specific rule matched the same bytes, or
+    /// where a specific rule's checksum said the bytes are not a live credential (a `ghp_`
+    /// token with a bad CRC is documentation or a truncated copy, whatever its key says).
+    fn drop_generic_overlaps(&self, out: &mut Vec<Match>, rejected: &[(usize, usize)]) {
         let is_generic = |m: &Match| self.rules[m.rule as usize].generic;
-        if !out.iter().any(is_generic) || out.iter().all(is_generic) {
+        if !out.iter().any(is_generic) || (out.iter().all(is_generic) && rejected.is_empty()) {
             return;
         }
         let specific: Vec<(usize, usize)> = out
             .iter()
             .filter(|m| !is_generic(m))
             .map(|m| (m.start, m.end))
+            .chain(rejected.iter().copied())
             .collect();
         out.retain(|m| !is_generic(m) || !specific.iter().any(|&(s, e)| m.start < e && s < m.end));
     }
@@ -104,7 +111,14 @@ fn window(bytes: &[u8], pos: usize, size: usize) -> (usize, usize) {
     (lo, hi)
 }
 
-fn run_rule(rule: &Rule, idx: u32, bytes: &[u8], (lo, hi): (usize, usize), out: &mut Vec<Match>) {
+fn run_rule(
+    rule: &Rule,
+    idx: u32,
+    bytes: &[u8],
+    (lo, hi): (usize, usize),
+    out: &mut Vec<Match>,
+    rejected: &mut Vec<(usize, usize)>,
+) {
     let hay = &bytes[lo..hi];
     let c = rule.compiled();
     for caps in c.regex.captures_iter(hay) {
@@ -113,7 +127,7 @@ fn run_rule(rule: &Rule, idx: u32, bytes: &[u8], (lo, hi): (usize, usize), out: 
         };
         let whole = caps.get(0).expect("group 0 always matches");
         let (start, end) = (lo + g.start(), lo + g.end());
-        if let Some(validated) = accept(
+        match accept(
             rule,
             bytes,
             start,
@@ -121,17 +135,28 @@ fn run_rule(rule: &Rule, idx: u32, bytes: &[u8], (lo, hi): (usize, usize), out: 
             lo + whole.start(),
             lo + whole.end(),
         ) {
-            out.push(Match {
+            Verdict::Accept(validated) => out.push(Match {
                 rule: idx,
                 start,
                 end,
                 validated,
-            });
+            }),
+            Verdict::ChecksumFailed if !rule.generic => rejected.push((start, end)),
+            _ => {}
         }
     }
 }
 
-/// The filters a raw regex match must pass. `Some(validated)` when it is a finding.
+/// What the filters say of a raw regex match.
+enum Verdict {
+    /// A finding, with what its validator checked.
+    Accept(Option<&'static str>),
+    Reject,
+    /// The rule's checksum failed: the provider cannot have issued these bytes.
+    ChecksumFailed,
+}
+
+/// The filters a raw regex match must pass.
 fn accept(
     rule: &Rule,
     bytes: &[u8],
@@ -139,7 +164,29 @@ fn accept(
     end: usize,
     mstart: usize,
     mend: usize,
-) -> Option<Option<&'static str>> {
+) -> Verdict {
+    match filters(rule, bytes, start, end, mstart, mend) {
+        None => Verdict::Reject,
+        Some(()) => match rule.spec.validator {
+            None => Verdict::Accept(None),
+            Some(v) => match v.check(&bytes[start..end]) {
+                Some(label) => Verdict::Accept(Some(label)),
+                None if v.is_checksum() => Verdict::ChecksumFailed,
+                None => Verdict::Reject,
+            },
+        },
+    }
+}
+
+/// Placeholder, allow, entropy and nearby filters: `Some(())` when the match passes them.
+fn filters(
+    rule: &Rule,
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    mstart: usize,
+    mend: usize,
+) -> Option<()> {
     let secret = &bytes[start..end];
     if secret.is_empty() || placeholder::is_placeholder(secret) {
         return None;
@@ -166,10 +213,7 @@ fn accept(
             return None;
         }
     }
-    match rule.spec.validator {
-        Some(v) => v.check(secret).map(Some),
-        None => Some(None),
-    }
+    Some(())
 }
 
 /// Shannon entropy in bits per byte.

@@ -32,6 +32,12 @@ pub enum Validator {
 }
 
 impl Validator {
+    /// A checksum the provider computes when it issues the token: failing it proves the
+    /// bytes are not a live credential.
+    pub fn is_checksum(self) -> bool {
+        matches!(self, Validator::GithubChecksum | Validator::NpmChecksum)
+    }
+
     /// `Some(label)` when the secret passes, `None` when it fails.
     pub fn check(self, secret: &[u8]) -> Option<&'static str> {
         let ok = match self {
