@@ -351,6 +351,9 @@ pub enum RulesCommand {
         /// Only rules of this family (e.g. `github`, `aws`).
         #[arg(long)]
         family: Option<String>,
+        /// One line per provider family with its number of rules, instead of the rules.
+        #[arg(long)]
+        families: bool,
         /// Include the rules of this configuration file.
         #[arg(short, long, value_name = "FILE")]
         config: Option<PathBuf>,

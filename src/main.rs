@@ -58,9 +58,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Scan(args) => scan(args),
         Command::Rules(RulesCommand::List {
             family,
+            families,
             config,
             format,
-        }) => rules_list(family, config.as_deref(), format),
+        }) => rules_list(family, families, config.as_deref(), format),
         Command::Rules(RulesCommand::Check { files }) => rules_check(files),
         Command::Baseline(BaselineCommand::Create(args)) => baseline_create(args),
         Command::Hook(cmd) => hook(cmd),
@@ -675,6 +676,7 @@ fn emit(text: &str, path: Option<&Path>) -> Result<(), Error> {
 
 fn rules_list(
     family: Option<String>,
+    families: bool,
     config: Option<&Path>,
     format: Format,
 ) -> Result<ExitCode, Error> {
@@ -692,6 +694,31 @@ fn rules_list(
         })
         .collect();
     let mut out = String::new();
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in &rules {
+        *counts.entry(r.spec.family.as_str()).or_default() += 1;
+    }
+    if families {
+        if format == Format::Json {
+            let v: Vec<_> = counts
+                .iter()
+                .map(|(f, n)| serde_json::json!({ "family": f, "rules": n }))
+                .collect();
+            out = serde_json::to_string_pretty(&v).expect("json") + "\n";
+        } else {
+            let fw = counts.keys().map(|f| f.len()).max().unwrap_or(6);
+            for (f, n) in &counts {
+                out.push_str(&format!("{f:fw$}  {n}\n"));
+            }
+            out.push_str(&format!(
+                "{} families, {} rules\n",
+                counts.len(),
+                rules.len()
+            ));
+        }
+        emit(&out, None)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     if format == Format::Json {
         let v: Vec<_> = rules
             .iter()
@@ -717,7 +744,11 @@ fn rules_list(
                 r.spec.name
             ));
         }
-        out.push_str(&format!("{} rules\n", rules.len()));
+        out.push_str(&format!(
+            "{} rules in {} families\n",
+            rules.len(),
+            counts.len()
+        ));
     }
     emit(&out, None)?;
     Ok(ExitCode::SUCCESS)

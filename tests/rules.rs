@@ -177,3 +177,33 @@ fn rules_list_filters_by_family() {
         serde_json::from_str(&run(dir.path(), &["rules", "list", "-f", "json"]).stdout).unwrap();
     assert!(v.as_array().unwrap().len() >= 200);
 }
+
+#[test]
+fn rules_list_families_counts_the_rules_of_each_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let all: serde_json::Value =
+        serde_json::from_str(&run(dir.path(), &["rules", "list", "-f", "json"]).stdout).unwrap();
+    let all = all.as_array().unwrap();
+    let github = all.iter().filter(|r| r["family"] == "github").count();
+    let r = run(dir.path(), &["rules", "list", "--families"]);
+    assert_eq!(r.code, 0);
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("github"))
+        .unwrap();
+    assert_eq!(
+        line.split_whitespace().nth(1),
+        Some(github.to_string().as_str())
+    );
+    let v: serde_json::Value = serde_json::from_str(
+        &run(dir.path(), &["rules", "list", "--families", "-f", "json"]).stdout,
+    )
+    .unwrap();
+    let fams = v.as_array().unwrap();
+    let total: u64 = fams.iter().map(|f| f["rules"].as_u64().unwrap()).sum();
+    assert_eq!(total as usize, all.len());
+    assert!(r
+        .stdout
+        .ends_with(&format!("{} families, {} rules\n", fams.len(), all.len())));
+}
