@@ -174,7 +174,7 @@ impl Config {
         let base = path.parent().unwrap_or(Path::new("."));
 
         let mut rules: Vec<Rule> = if raw.rules.extend_default {
-            rules::load_defaults()?
+            rules::load_builtin()?
         } else {
             Vec::new()
         };

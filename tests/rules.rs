@@ -207,3 +207,34 @@ fn rules_list_families_counts_the_rules_of_each_family() {
         .stdout
         .ends_with(&format!("{} families, {} rules\n", fams.len(), all.len())));
 }
+
+/// A provider known by its name next to a shared shape (`sk_live_…` is Stripe's and Clerk's)
+/// is reported as that provider only: its rule `overrides` the shape's.
+#[test]
+fn a_rule_overrides_the_rule_for_the_shape_it_shares() {
+    let key = format!("sk_live_{}", Rng::new(5).string(ALNUM, 46));
+    let dir = tree(&[
+        ("clerk.env", &format!("CLERK_SECRET_KEY={key}\n")),
+        ("stripe.env", &format!("PAYMENTS_KEY={key}\n")),
+    ]);
+    let r = run(dir.path(), &["scan", ".", "-f", "json"]);
+    let got: Vec<String> = findings(&r.json())
+        .iter()
+        .map(|f| {
+            format!(
+                "{}@{}",
+                f["rule_id"].as_str().unwrap(),
+                f["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "clerk-secret-key@clerk.env",
+            "stripe-secret-key-live@stripe.env"
+        ],
+        "{}",
+        r.stdout
+    );
+}

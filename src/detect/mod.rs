@@ -34,7 +34,7 @@ impl RuleSet {
         hits.clear();
         let rejected = &mut scratch.rejected;
         rejected.clear();
-        for m in self.keywords.find_overlapping_iter(bytes) {
+        for m in self.keywords.automaton().find_overlapping_iter(bytes) {
             for &r in &self.keyword_rules[m.pattern().as_usize()] {
                 hits.push((r, m.start()));
             }
@@ -79,6 +79,23 @@ impl RuleSet {
     /// where a specific rule's checksum said the bytes are not a live credential (a `ghp_`
     /// token with a bad CRC is documentation or a truncated copy, whatever its key says).
     fn drop_generic_overlaps(&self, out: &mut Vec<Match>, rejected: &[(usize, usize)]) {
+        // A rule's match drops the matches of the rules it overrides on the same bytes.
+        if out.len() > 1
+            && out
+                .iter()
+                .any(|m| !self.overrides[m.rule as usize].is_empty())
+        {
+            let winners: Vec<(u32, usize, usize)> = out
+                .iter()
+                .filter(|m| !self.overrides[m.rule as usize].is_empty())
+                .map(|m| (m.rule, m.start, m.end))
+                .collect();
+            out.retain(|m| {
+                !winners.iter().any(|&(w, s, e)| {
+                    m.start < e && s < m.end && self.overrides[w as usize].contains(&m.rule)
+                })
+            });
+        }
         let is_generic = |m: &Match| self.rules[m.rule as usize].generic;
         if !out.iter().any(is_generic) || (out.iter().all(is_generic) && rejected.is_empty()) {
             return;

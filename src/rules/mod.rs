@@ -18,6 +18,56 @@ use std::path::Path;
 pub const DEFAULT_RULE_FILES: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/default_rules.rs"));
 
+/// The default rule files as JSON without their examples (see `build.rs`): what scans load.
+const DEFAULT_RULES_JSON: &[(&str, &str)] =
+    include!(concat!(env!("OUT_DIR"), "/default_rules_json.rs"));
+
+/// The keyword prefilter: one automaton over every rule's keywords. A contiguous NFA is
+/// built at once (a few milliseconds); the DFA, faster to search but ~10× slower to build
+/// with a thousand rules, is built on a background thread and takes over when ready. A
+/// one-file scan never waits for it; a large scan uses it from its first tens of ms.
+#[derive(Debug)]
+pub(crate) struct Keywords {
+    nfa: AhoCorasick,
+    dfa: std::sync::Arc<std::sync::OnceLock<AhoCorasick>>,
+}
+
+impl Keywords {
+    fn build(literals: Vec<String>) -> Result<Keywords, Error> {
+        let builder = |kind| {
+            let mut b = AhoCorasick::builder();
+            b.kind(Some(kind))
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard);
+            b
+        };
+        let nfa = builder(AhoCorasickKind::ContiguousNFA)
+            .build(&literals)
+            .or_else(|_| builder(AhoCorasickKind::NoncontiguousNFA).build(&literals))
+            .map_err(|e| Error::Rule {
+                file: "(keywords)".into(),
+                rule: "*".into(),
+                reason: format!("cannot build keyword automaton: {e}"),
+            })?;
+        let dfa = std::sync::Arc::new(std::sync::OnceLock::new());
+        let cell = dfa.clone();
+        // Very large keyword sets can exceed the DFA's size limit: the NFA then stays.
+        let _ = std::thread::Builder::new()
+            .name("keyword-dfa".into())
+            .spawn(move || {
+                if let Ok(d) = builder(AhoCorasickKind::DFA).build(&literals) {
+                    let _ = cell.set(d);
+                }
+            });
+        Ok(Keywords { nfa, dfa })
+    }
+
+    /// The fastest automaton built so far.
+    pub(crate) fn automaton(&self) -> &AhoCorasick {
+        self.dfa.get().unwrap_or(&self.nfa)
+    }
+}
+
 /// One rule file: a list of `[[rule]]` tables.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +109,10 @@ pub struct RuleSpec {
     /// Bytes searched on each side of a keyword hit (default 1024).
     #[serde(default)]
     pub window: Option<usize>,
+    /// Rules this one wins over where both match the same bytes: a provider known by its
+    /// name nearby (Clerk's `sk_live_…`) over the rule for the shared shape (Stripe's).
+    #[serde(default)]
+    pub overrides: Vec<String>,
     /// What the secret is and why it matters.
     #[serde(default)]
     pub description: String,
@@ -150,15 +204,18 @@ pub struct Compiled {
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
-    pub(crate) keywords: AhoCorasick,
+    pub(crate) keywords: Keywords,
     /// Automaton pattern index → rules using that keyword.
     pub(crate) keyword_rules: Vec<Vec<u32>>,
+    /// Rule index → the rules it overrides (`overrides`, resolved; unknown ids ignored, as a
+    /// configuration may disable them).
+    pub(crate) overrides: Vec<Vec<u32>>,
 }
 
 impl RuleSet {
     /// The built-in rules.
     pub fn defaults() -> Result<RuleSet, Error> {
-        RuleSet::build(load_defaults()?)
+        RuleSet::build(load_builtin()?)
     }
 
     /// Compile rules into a set. Duplicate ids are an error.
@@ -175,39 +232,41 @@ impl RuleSet {
         }
         let mut literals: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<u32>> = Vec::new();
+        let mut index: std::collections::HashMap<String, usize> = Default::default();
         for (i, r) in rules.iter().enumerate() {
             for kw in &r.spec.keywords {
                 let kw = kw.to_ascii_lowercase();
-                match literals.iter().position(|k| *k == kw) {
-                    Some(p) => keyword_rules[p].push(i as u32),
+                match index.get(&kw) {
+                    Some(&p) => keyword_rules[p].push(i as u32),
                     None => {
+                        index.insert(kw.clone(), literals.len());
                         literals.push(kw);
                         keyword_rules.push(vec![i as u32]);
                     }
                 }
             }
         }
-        let keywords = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::DFA))
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(&literals)
-            .or_else(|_| {
-                // Very large keyword sets can exceed the DFA's size limit; fall back.
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .build(&literals)
+        let keywords = Keywords::build(literals)?;
+        let by_id: std::collections::HashMap<&str, u32> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id(), i as u32))
+            .collect();
+        let overrides = rules
+            .iter()
+            .map(|r| {
+                r.spec
+                    .overrides
+                    .iter()
+                    .filter_map(|o| by_id.get(o.as_str()).copied())
+                    .collect()
             })
-            .map_err(|e| Error::Rule {
-                file: "(keywords)".into(),
-                rule: "*".into(),
-                reason: format!("cannot build keyword automaton: {e}"),
-            })?;
+            .collect();
         Ok(RuleSet {
             rules,
             keywords,
             keyword_rules,
+            overrides,
         })
     }
 
@@ -231,7 +290,30 @@ impl RuleSet {
     }
 }
 
-/// Load and compile the embedded default rules.
+/// The built-in rules as a scan needs them: from the embedded JSON, without examples and
+/// without re-validating their patterns (the test suite compiles and checks every one;
+/// `keyguard rules check` does the same from the TOML).
+pub fn load_builtin() -> Result<Vec<Rule>, Error> {
+    if DEFAULT_RULES_JSON.len() != DEFAULT_RULE_FILES.len() {
+        // A built-in file did not parse at build time: report it from the TOML.
+        return load_defaults();
+    }
+    let mut out = Vec::new();
+    for (name, json) in DEFAULT_RULES_JSON {
+        let source = format!("rules/{name}");
+        let file: RuleFile = serde_json::from_str(json).map_err(|e| Error::Rule {
+            file: source.clone(),
+            rule: "*".into(),
+            reason: format!("embedded rules do not load: {e}"),
+        })?;
+        for spec in file.rule {
+            out.push(rule(spec, &source));
+        }
+    }
+    Ok(out)
+}
+
+/// Load and validate the embedded default rules, examples included (`rules check`).
 pub fn load_defaults() -> Result<Vec<Rule>, Error> {
     let mut out = Vec::new();
     for (name, text) in DEFAULT_RULE_FILES {
@@ -324,14 +406,18 @@ fn prepare(spec: RuleSpec, source: &str) -> Result<Rule, Error> {
             )));
         }
     }
-    let window = spec.window.unwrap_or(DEFAULT_WINDOW);
-    Ok(Rule {
-        generic: spec.family == "generic",
+    Ok(rule(spec, source))
+}
+
+fn rule(spec: RuleSpec, source: &str) -> Rule {
+    Rule {
+        // `jwt` is a format, not a provider: a provider's rule for the same JWT wins.
+        generic: matches!(spec.family.as_str(), "generic" | "jwt"),
         source: source.to_string(),
         compiled: std::sync::OnceLock::new(),
-        window,
+        window: spec.window.unwrap_or(DEFAULT_WINDOW),
         spec,
-    })
+    }
 }
 
 /// Check a pattern's syntax as [`build_regex`] would accept it, without compiling it.
