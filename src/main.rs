@@ -112,7 +112,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Merge { dirs, out } => {
             let m = keyguard::sweep::merge::load(&dirs)?;
             for w in &m.warnings {
-                eprintln!("warning: {w}");
+                eprintln!(
+                    "warning: {}",
+                    keyguard::report::terminal_safe(&w.to_string())
+                );
             }
             let files = keyguard::sweep::merge::write(&m, &out)?;
             eprintln!(
@@ -131,7 +134,10 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Report { dirs, html, now } => {
             let m = keyguard::sweep::merge::load(&dirs)?;
             for w in &m.warnings {
-                eprintln!("warning: {w}");
+                eprintln!(
+                    "warning: {}",
+                    keyguard::report::terminal_safe(&w.to_string())
+                );
             }
             let now = match now {
                 Some(d) => jiff::tz::TimeZone::UTC
@@ -178,7 +184,11 @@ fn finish(
 ) -> Result<ExitCode, Error> {
     if !quiet {
         for w in &report.warnings {
-            eprintln!("warning: {}: {}", w.path, w.message);
+            eprintln!(
+                "warning: {}: {}",
+                keyguard::report::terminal_safe(&w.path),
+                keyguard::report::terminal_safe(&w.message)
+            );
         }
     }
     let rendered = report::render(report, format, show_secrets);
@@ -210,7 +220,10 @@ fn sweep(args: SweepArgs) -> Result<ExitCode, Error> {
     };
     if !args.quiet {
         for w in &warnings {
-            eprintln!("warning: {w}");
+            eprintln!(
+                "warning: {}",
+                keyguard::report::terminal_safe(&w.to_string())
+            );
         }
     }
     let exe = std::env::current_exe().map_err(|e| Error::io("keyguard", &e))?;
@@ -503,7 +516,11 @@ fn baseline_create(args: ScanArgs) -> Result<ExitCode, Error> {
     let report = keyguard::scan(&opts)?;
     if !args.quiet {
         for w in &report.warnings {
-            eprintln!("warning: {}: {}", w.path, w.message);
+            eprintln!(
+                "warning: {}: {}",
+                keyguard::report::terminal_safe(&w.path),
+                keyguard::report::terminal_safe(&w.message)
+            );
         }
     }
     let b = Baseline::from_findings(&report.findings, previous.as_ref());

@@ -142,3 +142,30 @@ fn gitlab_report_meets_the_secret_detection_schema() {
     assert_eq!(app["location"]["start_line"], 1);
     assert_eq!(app["identifiers"][0]["value"], "github-pat-classic");
 }
+
+/// File and archive member names are the attacker's: control characters in them reach the
+/// terminal escaped, never raw (no recolouring, no OSC title changes), in findings and in
+/// warnings.
+#[test]
+fn control_characters_in_names_are_escaped_in_text_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = "evil\u{1b}[31m\u{1b}]0;owned\u{7}.env";
+    write(
+        dir.path(),
+        name,
+        format!("TOKEN={}\n", github_token(77)).as_bytes(),
+    );
+    // A corrupt zip whose name holds a control character: the warning names it.
+    write(dir.path(), "bad\u{1b}[2J.zip", b"PK\x03\x04 truncated");
+    let r = run(dir.path(), &["scan", "."]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    for out in [&r.stdout, &r.stderr] {
+        assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+    }
+    assert!(
+        r.stdout.contains("evil\\x1b[31m\\x1b]0;owned\\x07.env:1:7"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stderr.contains("bad\\x1b[2J.zip"), "{}", r.stderr);
+}

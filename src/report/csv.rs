@@ -1,5 +1,5 @@
 //! CSV (RFC 4180): one row per finding, for spreadsheets and ticket imports. Cells that a
-//! spreadsheet would run as a formula (`=`, `+`, `-`, `@`) are prefixed with `'`.
+//! spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR) are prefixed with `'`.
 
 use crate::report::json::JsonFinding;
 use crate::scan::ScanReport;
@@ -57,7 +57,7 @@ pub fn row(out: &mut String, cells: impl IntoIterator<Item = String>) {
 }
 
 fn cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()

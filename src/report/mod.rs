@@ -39,6 +39,29 @@ pub fn render(report: &ScanReport, format: Format, show_secrets: bool) -> String
 }
 
 /// `1.2 MB`-style sizes for people.
+/// `s` safe to print on a terminal: control characters (C0 but tab, DEL, C1) are written as
+/// `\xNN` / `\u{NN}` escapes, as git's `core.quotePath` does, so a file or archive member
+/// named with `ESC[31m` or an OSC sequence cannot recolour or retitle the user's terminal.
+pub fn terminal_safe(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| (c.is_control() && c != '\t') || ('\u{80}'..='\u{9f}').contains(&c);
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            if (c as u32) < 0x80 {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            } else {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut v = n as f64;

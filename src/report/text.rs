@@ -1,6 +1,6 @@
 //! Readable terminal diagnostics: one block per finding, then a summary line.
 
-use super::human_bytes;
+use super::{human_bytes, terminal_safe as safe};
 use crate::finding::Severity;
 use crate::scan::{ScanReport, Stats};
 use std::fmt::Write;
@@ -19,7 +19,7 @@ pub fn render(report: &ScanReport, show: bool) -> String {
         let _ = writeln!(
             out,
             "{}:{}:{}: {} [{}] {}{}",
-            f.display_path(),
+            safe(&f.display_path()),
             l.line,
             l.column,
             f.severity,
@@ -41,16 +41,16 @@ pub fn render(report: &ScanReport, show: bool) -> String {
                 out,
                 "    introduced in {} by {} <{}> on {}: {}{also}",
                 &c.id[..c.id.len().min(12)],
-                c.author,
+                safe(&c.author),
                 c.email,
                 c.date,
-                c.summary
+                safe(&c.summary)
             );
         }
-        let _ = writeln!(out, "    │ {}", f.snippet(show));
+        let _ = writeln!(out, "    │ {}", safe(&f.snippet(show)));
         match &f.message {
             Some(m) => {
-                let _ = writeln!(out, "    {m}");
+                let _ = writeln!(out, "    {}", safe(m));
                 let _ = writeln!(out, "    fingerprint {}", f.fingerprint);
             }
             None => {
