@@ -550,3 +550,45 @@ fn sarif_names_archive_members_as_nested_artifacts_and_validates() {
         .unwrap()
         .contains("decoded (zip)"));
 }
+
+#[test]
+fn bzip2_and_zstd_files_made_by_the_real_tools_are_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "dump.sql",
+        format!("-- dump\nINSERT INTO t VALUES ('{}');\n", github_token(81)).as_bytes(),
+    );
+    write(
+        d,
+        "notes.txt",
+        format!("deploy token {}\n", github_token(82)).as_bytes(),
+    );
+    for (tool, file) in [("zstd", "dump.sql"), ("bzip2", "notes.txt")] {
+        let o = Command::new(tool)
+            .args(["-q", file])
+            .current_dir(d)
+            .output()
+            .expect("zstd and bzip2 run (scripts/test installs them)");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // zstd keeps its input; bzip2 replaces it.
+    std::fs::remove_file(d.join("dump.sql")).unwrap();
+    write(d, "broken.bz2", b"BZh91AY&SYtruncated");
+    let r = run(d, &["scan", ".", "-f", "json"]);
+    assert_eq!(
+        summary(&findings(&r.json())),
+        [
+            "dump.sql.zst!dump.sql:2:24 github-pat-classic [zstd]",
+            "notes.txt.bz2!notes.txt:1:14 github-pat-classic [bzip2]",
+        ]
+    );
+    assert!(
+        r.json()["warnings"]
+            .to_string()
+            .contains("corrupt or truncated bzip2"),
+        "{}",
+        r.stdout
+    );
+}

@@ -1,5 +1,6 @@
-//! Archives and compressed files, opened in memory with limits: gzip (flate2), zip (zip:
-//! jar, war, whl, nupkg, apk, docx… are zip underneath) and tar (tar), nested.
+//! Archives and compressed files, opened in memory with limits: gzip (flate2), bzip2
+//! (bzip2, pure-Rust backend), zstd (ruzstd), zip (zip: jar, war, whl, nupkg, apk, docx…
+//! are zip underneath) and tar (tar), nested. xz is not opened.
 
 use super::Expander;
 use std::io::Read;
@@ -7,6 +8,8 @@ use std::io::Read;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
     Gzip,
+    Bzip2,
+    Zstd,
     Zip,
     Tar,
 }
@@ -15,6 +18,8 @@ impl Kind {
     pub(super) fn name(self) -> &'static str {
         match self {
             Kind::Gzip => "gzip",
+            Kind::Bzip2 => "bzip2",
+            Kind::Zstd => "zstd",
             Kind::Zip => "zip",
             Kind::Tar => "tar",
         }
@@ -25,6 +30,14 @@ impl Kind {
 pub(super) fn sniff(bytes: &[u8]) -> Option<Kind> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         Some(Kind::Gzip)
+    } else if bytes.len() >= 10
+        && bytes.starts_with(b"BZh")
+        && (b'1'..=b'9').contains(&bytes[3])
+        && bytes[4..10] == [0x31, 0x41, 0x59, 0x26, 0x53, 0x59]
+    {
+        Some(Kind::Bzip2)
+    } else if bytes.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+        Some(Kind::Zstd)
     } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         Some(Kind::Zip)
     } else if bytes.len() >= 512 && &bytes[257..262] == b"ustar" {
@@ -119,18 +132,43 @@ pub(super) fn open(
     let mut c = chain.to_vec();
     c.push(kind.name());
     match kind {
-        Kind::Gzip => gzip(ex, path, bytes, &c, depth),
+        Kind::Gzip | Kind::Bzip2 | Kind::Zstd => compressed(ex, kind, path, bytes, &c, depth),
         Kind::Zip => zip(ex, path, bytes, &c, depth),
         Kind::Tar => tar(ex, path, bytes, &c, depth),
     }
 }
 
-fn gzip(ex: &mut Expander<'_, '_>, path: &str, bytes: &[u8], chain: &[&'static str], depth: u32) {
-    let mut d = flate2::read::MultiGzDecoder::new(bytes);
-    let (data, stop) = match ex.read_capped(&mut d, bytes.len() as u64) {
+/// A compressed stream: one member, or a tarball's members.
+fn compressed(
+    ex: &mut Expander<'_, '_>,
+    kind: Kind,
+    path: &str,
+    bytes: &[u8],
+    chain: &[&'static str],
+    depth: u32,
+) {
+    let mut gz = None;
+    let read = match kind {
+        Kind::Gzip => {
+            let d = gz.insert(flate2::read::MultiGzDecoder::new(bytes));
+            ex.read_capped(d, bytes.len() as u64)
+        }
+        Kind::Bzip2 => ex.read_capped(
+            &mut bzip2::read::MultiBzDecoder::new(bytes),
+            bytes.len() as u64,
+        ),
+        _ => match ruzstd::decoding::StreamingDecoder::new(bytes) {
+            Ok(mut d) => ex.read_capped(&mut d, bytes.len() as u64),
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        },
+    };
+    let (data, stop) = match read {
         Ok(x) => x,
         Err(e) => {
-            ex.warn(path, format!("corrupt or truncated gzip data: {e}"));
+            ex.warn(
+                path,
+                format!("corrupt or truncated {} data: {e}", kind.name()),
+            );
             return;
         }
     };
@@ -141,8 +179,9 @@ fn gzip(ex: &mut Expander<'_, '_>, path: &str, bytes: &[u8], chain: &[&'static s
         c.push(Kind::Tar.name());
         return tar(ex, path, &data, &c, depth);
     }
-    let inner = d
-        .header()
+    let inner = gz
+        .as_ref()
+        .and_then(|d| d.header())
         .and_then(|h| h.filename())
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .unwrap_or_else(|| gunzipped_name(path));
@@ -152,16 +191,20 @@ fn gzip(ex: &mut Expander<'_, '_>, path: &str, bytes: &[u8], chain: &[&'static s
     }
 }
 
-/// `a/b/log.txt.gz` → `log.txt`; `x.tgz` → `x.tar`.
+/// `a/b/log.txt.gz` → `log.txt`; `x.tgz` → `x.tar`; the same for `.bz2`, `.zst`.
 fn gunzipped_name(path: &str) -> String {
     let base = path.rsplit(['/', '!']).next().unwrap_or(path);
-    if let Some(stem) = base.strip_suffix(".tgz") {
-        format!("{stem}.tar")
-    } else if let Some(stem) = base.strip_suffix(".gz") {
-        stem.to_string()
-    } else {
-        base.to_string()
+    for suffix in [".tgz", ".tbz2", ".tzst"] {
+        if let Some(stem) = base.strip_suffix(suffix) {
+            return format!("{stem}.tar");
+        }
     }
+    for suffix in [".gz", ".bz2", ".zst"] {
+        if let Some(stem) = base.strip_suffix(suffix) {
+            return stem.to_string();
+        }
+    }
+    base.to_string()
 }
 
 fn zip(ex: &mut Expander<'_, '_>, path: &str, bytes: &[u8], chain: &[&'static str], depth: u32) {
@@ -266,5 +309,7 @@ mod tests {
         assert_eq!(super::gunzipped_name("x.tgz"), "x.tar");
         assert_eq!(super::gunzipped_name("a.zip!c/d.gz"), "d");
         assert_eq!(super::gunzipped_name("blob"), "blob");
+        assert_eq!(super::gunzipped_name("dump.sql.zst"), "dump.sql");
+        assert_eq!(super::gunzipped_name("logs.tbz2"), "logs.tar");
     }
 }
