@@ -197,8 +197,12 @@ fn finish(
     if !quiet && !summary_in_report {
         eprintln!("{}", report::text::summary(report));
     }
+    // A gate must not pass on a partial scan: files or git objects that could not be read
+    // (each named in a warning) make the exit code 3 when nothing blocking was found.
     Ok(if report.blocking() > 0 {
         ExitCode::from(1)
+    } else if report.partial() {
+        ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     })

@@ -230,6 +230,14 @@ impl Stats {
 }
 
 impl ScanReport {
+    /// Some files or git objects could not be read: what was scanned is not all there is.
+    pub fn partial(&self) -> bool {
+        self.stats
+            .skipped
+            .get(&SkipReason::Unreadable)
+            .is_some_and(|&n| n > 0)
+    }
+
     /// Findings at or above the failing severity.
     pub fn blocking(&self) -> usize {
         self.findings

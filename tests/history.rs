@@ -380,3 +380,36 @@ fn a_range_scans_only_what_its_commits_introduce() {
             .unwrap();
     assert_eq!(v["runs"][0]["automationDetails"]["id"], "keyguard/range/");
 }
+
+/// A gate fails closed: history with an object that cannot be read, and nothing else to
+/// report, exits 3 (not 0), names the object, and SARIF says the run was not successful.
+#[test]
+fn an_unreadable_object_makes_the_scan_partial_and_the_exit_code_3() {
+    let dir = repo();
+    let d = dir.path();
+    commit_file(d, "a.txt", "nothing secret here\n", "a");
+    commit_file(d, "broken.txt", "this blob will be corrupted\n", "broken");
+    let blob = git(d, &["rev-parse", "HEAD:broken.txt"]);
+    let obj = d.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obj, perms).unwrap();
+    std::fs::write(&obj, b"not zlib data at all").unwrap();
+    let (r, f) = history(d, &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(f.is_empty());
+    assert!(
+        r.json()["warnings"].to_string().contains(&blob),
+        "{}",
+        r.stdout
+    );
+    let s = run(d, &["scan", "--history", ".", "-f", "sarif"]);
+    assert_eq!(s.code, 3);
+    let v: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
+    let inv = &v["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    assert!(inv["toolExecutionNotifications"]
+        .to_string()
+        .contains(&blob));
+}

@@ -71,7 +71,7 @@ pub fn build(report: &ScanReport, show: bool) -> Sarif {
         ));
     }
     let invocation = Invocation::builder()
-        .execution_successful(true)
+        .execution_successful(!report.partial())
         .tool_execution_notifications(notes)
         .build();
 
