@@ -34,7 +34,11 @@ impl RuleSet {
         hits.clear();
         let rejected = &mut scratch.rejected;
         rejected.clear();
-        for m in self.keywords.automaton().find_overlapping_iter(bytes) {
+        for m in self
+            .keywords
+            .automaton(bytes.len())
+            .find_overlapping_iter(bytes)
+        {
             for &r in &self.keyword_rules[m.pattern().as_usize()] {
                 hits.push((r, m.start()));
             }
@@ -44,6 +48,7 @@ impl RuleSet {
         }
         hits.sort_unstable();
         hits.dedup();
+        self.compile_cold(hits);
         let mut i = 0;
         while i < hits.len() {
             let rule_idx = hits[i].0;
@@ -73,6 +78,22 @@ impl RuleSet {
         out.sort_by_key(|m| (m.start, m.end, m.rule));
         out.dedup_by(|a, b| a.rule == b.rule && a.start == b.start && a.end == b.end);
         self.drop_generic_overlaps(out, &scratch.rejected);
+    }
+
+    /// Rules are compiled on first use. A file that wakes several at once (the generic
+    /// rules share keywords like `key` and `pass`) compiles them on every core instead of
+    /// one after another: most of a one-file scan's start-up when it has hits.
+    fn compile_cold(&self, hits: &[(u32, usize)]) {
+        let cold = |&(r, _): &(u32, usize)| !self.rules[r as usize].is_compiled();
+        if hits.iter().filter(|h| cold(h)).nth(1).is_none() {
+            return;
+        }
+        let mut rules: Vec<u32> = hits.iter().filter(|h| cold(h)).map(|h| h.0).collect();
+        rules.dedup();
+        use rayon::prelude::*;
+        rules.par_iter().for_each(|&r| {
+            self.rules[r as usize].compiled();
+        });
     }
 
     /// A `generic` rule's match is dropped where a specific rule matched the same bytes, or
