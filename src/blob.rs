@@ -214,6 +214,7 @@ fn scan_text(config: &Config, text: &Text<'_>, frame: &Frame, work: &mut Work, r
             text.chain.join(" > "),
             None,
         );
+        f.companion = companion(m, bytes);
         f.container = (text.path != text.outer).then(|| text.outer.to_string());
         if config.rules.rules[m.rule as usize].generic {
             generic.push((res.findings.len(), m.start, m.end));
@@ -314,6 +315,7 @@ fn decoded(
             chain.join(" > "),
             Some(anchor.encoded.clone()),
         );
+        f.companion = companion(m, bytes);
         f.container = (text.path != text.outer).then(|| text.outer.to_string());
         push(config, f, res);
     }
@@ -377,7 +379,15 @@ fn finding(
         chain,
         encoded,
         container: None,
+        companion: None,
+        verification: None,
     }
+}
+
+/// The text of a match's `nearby` companion.
+fn companion(m: &Match, bytes: &[u8]) -> Option<String> {
+    m.companion
+        .map(|(s, e)| String::from_utf8_lossy(&bytes[s..e]).into_owned())
 }
 
 /// Lines longer than this are cut around the match for the report's line text and the

@@ -283,6 +283,68 @@ pub struct ScanArgs {
     /// Print no summary or warnings on standard error.
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+}
+
+/// Live verification (off unless asked).
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    /// Ask each finding's provider whether the credential works: one read-only "who am I"
+    /// request per distinct secret, to that provider's own host only. Off by default;
+    /// with --staged it also needs `[verify] allow-in-hooks = true`.
+    #[arg(long)]
+    pub verify: bool,
+    /// Report only findings verified live (implies --verify).
+    #[arg(long)]
+    pub only_verified: bool,
+    /// Only findings verified live make the exit code 1 (implies --verify).
+    #[arg(long)]
+    pub fail_on_verified: bool,
+    /// Per-request timeout, connect to last byte.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
+    pub verify_timeout: std::time::Duration,
+    /// Requests in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8)]
+    pub verify_concurrency: usize,
+    /// Requests per second to any one provider host, at most.
+    #[arg(long, value_name = "N", default_value_t = 5.0)]
+    pub verify_rate: f64,
+    /// Send only to this host (`api.github.com`, `*.blob.core.windows.net`). Repeatable;
+    /// adds to `[verify] hosts`. Others are reported `unknown`, not sent.
+    #[arg(long, value_name = "HOST")]
+    pub verify_host: Vec<String>,
+    /// Remember results in FILE (hashes of secrets, never a secret) and reuse them.
+    #[arg(long, value_name = "FILE")]
+    pub verify_cache: Option<PathBuf>,
+    /// How long a cached result holds.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "24h")]
+    pub verify_cache_ttl: std::time::Duration,
+    /// Send verification requests through this proxy (`http://host:3128`).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Trust the CA certificates in this PEM file instead of the built-in web roots (a
+    /// TLS-intercepting corporate proxy). Repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
+}
+
+impl VerifyArgs {
+    /// The verify options, when verification was asked for.
+    pub fn options(&self) -> Option<keyguard::verify::VerifyOptions> {
+        (self.verify || self.only_verified || self.fail_on_verified).then(|| {
+            keyguard::verify::VerifyOptions {
+                timeout: self.verify_timeout,
+                concurrency: self.verify_concurrency.max(1),
+                per_host_rate: self.verify_rate,
+                hosts: self.verify_host.clone(),
+                proxy: self.proxy.clone(),
+                ca_certs: self.ca_cert.clone(),
+                cache: self.verify_cache.clone(),
+                cache_ttl: self.verify_cache_ttl,
+            }
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -29,6 +29,19 @@ struct RawConfig {
     policy: RawPolicyFiles,
     #[serde(default)]
     expand: RawExpand,
+    #[serde(default)]
+    verify: RawVerify,
+}
+
+/// `[verify]`: which hosts `--verify` may send credentials to, and whether it may run in
+/// a pre-commit hook (`--staged`), which needs this file and the flag both.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawVerify {
+    #[serde(default)]
+    hosts: Vec<String>,
+    #[serde(default)]
+    allow_in_hooks: bool,
 }
 
 /// `[expand]`: how far archives, compressed files and encoded text are opened, and the
@@ -117,6 +130,10 @@ pub struct Config {
     pub expand: crate::expand::Limits,
     /// `[expand] archives`, when the file says (the default depends on the mode).
     pub archives: Option<bool>,
+    /// `[verify] hosts`: the only hosts `--verify` sends to (empty: every provider's).
+    pub verify_hosts: Vec<String>,
+    /// `[verify] allow-in-hooks`: `--verify` may run with `--staged`.
+    pub verify_in_hooks: bool,
 }
 
 /// Findings matching these are suppressed.
@@ -142,6 +159,8 @@ impl Config {
             policies: Vec::new(),
             expand: crate::expand::Limits::default(),
             archives: None,
+            verify_hosts: Vec::new(),
+            verify_in_hooks: false,
         })
     }
 
@@ -279,6 +298,8 @@ impl Config {
                 }
             },
             archives: raw.expand.archives,
+            verify_hosts: raw.verify.hosts,
+            verify_in_hooks: raw.verify.allow_in_hooks,
         })
     }
 }

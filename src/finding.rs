@@ -141,9 +141,22 @@ pub struct Finding {
     /// For a secret in an archive member (`path` is `bundle.zip!inner/a.py`): the file that
     /// holds the archive (`bundle.zip`).
     pub container: Option<String>,
+    /// The other half of a credential pair, found by the rule's `nearby` pattern (an AWS
+    /// secret key's access key id, a Twilio auth token's account SID): only verification
+    /// uses it; never reported.
+    pub companion: Option<String>,
+    /// What `--verify` learnt from the provider.
+    pub verification: Option<crate::verify::Verification>,
 }
 
 impl Finding {
+    /// `--verify` found the credential live.
+    pub fn is_live(&self) -> bool {
+        self.verification
+            .as_ref()
+            .is_some_and(|v| v.state == crate::verify::State::Live)
+    }
+
     /// The secret as reports show it: its first four characters, then `…`.
     pub fn preview(&self) -> String {
         redact(&self.secret)

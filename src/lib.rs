@@ -20,6 +20,7 @@ pub mod scan;
 pub mod source;
 pub mod suppress;
 pub mod sweep;
+pub mod verify;
 
 pub use error::Error;
 pub use finding::{Finding, Severity};

@@ -623,6 +623,9 @@ fn scan_options(args: &ScanArgs) -> Result<ScanOptions, Error> {
         },
         max_archive_depth: args.max_archive_depth,
         max_decode_depth: args.max_decode_depth,
+        verify: args.verify.options(),
+        only_verified: args.verify.only_verified,
+        fail_on_verified: args.verify.fail_on_verified,
     };
     Ok(opts)
 }

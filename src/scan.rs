@@ -92,6 +92,12 @@ pub struct ScanOptions {
     pub archives: Option<bool>,
     pub max_archive_depth: Option<u32>,
     pub max_decode_depth: Option<u32>,
+    /// `--verify`: ask each finding's provider whether the credential is live.
+    pub verify: Option<crate::verify::VerifyOptions>,
+    /// `--only-verified`: report live findings only.
+    pub only_verified: bool,
+    /// `--fail-on-verified`: only live findings block.
+    pub fail_on_verified: bool,
 }
 
 impl std::fmt::Debug for ScanOptions {
@@ -124,6 +130,9 @@ impl ScanOptions {
             archives: None,
             max_archive_depth: None,
             max_decode_depth: None,
+            verify: None,
+            only_verified: false,
+            fail_on_verified: false,
         }
     }
 }
@@ -154,6 +163,9 @@ pub struct Stats {
     /// When policies were checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyStats>,
+    /// With `--verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<crate::verify::VerifyStats>,
 }
 
 /// What the policy half read and found.
@@ -205,6 +217,8 @@ pub struct ScanReport {
     pub rules: RuleSet,
     /// SARIF `automationDetails.id` category: `working-tree/`, later `history/`, `policy/`.
     pub category: &'static str,
+    /// `--fail-on-verified`: only findings verified live block.
+    pub live_only_blocks: bool,
 }
 
 impl Stats {
@@ -243,6 +257,7 @@ impl ScanReport {
         self.findings
             .iter()
             .filter(|f| f.severity >= self.fail_on)
+            .filter(|f| !self.live_only_blocks || f.is_live())
             .count()
     }
 }
@@ -252,6 +267,12 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
     let started = Instant::now();
     let (root_dir, root_display) = (opts.target.base(), opts.target.display());
     let mut config = Config::discover(&root_dir, opts.config.as_deref())?;
+    if opts.verify.is_some() && matches!(opts.target, Target::Staged(_)) && !config.verify_in_hooks
+    {
+        return Err(Error::Usage(
+            "--verify sends credentials to their providers: a pre-commit hook (--staged) does that only when asked twice, by the flag and by `[verify] allow-in-hooks = true` in .keyguard.toml".into(),
+        ));
+    }
     // Expansion: the command line, else `.keyguard.toml`, else the defaults. Archives are off
     // for `--staged` unless asked for: a pre-commit hook must stay instant, and a commit that
     // adds an archive is rare and still caught by the pull-request and history scans.
@@ -464,6 +485,19 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
             }
         }
     }
+    if let Some(v) = &opts.verify {
+        let mut v = v.clone();
+        v.hosts.extend(config.verify_hosts.iter().cloned());
+        let vs = crate::verify::run(&mut findings, &v)?;
+        warnings.extend(vs.notes.iter().map(|n| Warning {
+            path: "--verify".into(),
+            message: n.clone(),
+        }));
+        if opts.only_verified {
+            findings.retain(Finding::is_live);
+        }
+        stats.verify = Some(vs);
+    }
     warnings.sort();
     stats.elapsed = started.elapsed();
     Ok(ScanReport {
@@ -474,6 +508,7 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
         fail_on,
         rules: config.rules,
         category,
+        live_only_blocks: opts.fail_on_verified,
     })
 }
 

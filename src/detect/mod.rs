@@ -15,6 +15,9 @@ pub struct Match {
     pub start: usize,
     pub end: usize,
     pub validated: Option<&'static str>,
+    /// The rule's `nearby` companion (an AWS secret key's access key id): its group 1, else
+    /// the whole companion match. Verification needs both halves of a pair.
+    pub companion: Option<(usize, usize)>,
 }
 
 /// Per-thread scratch space, reused across blobs so the no-hit path allocates nothing.
@@ -173,11 +176,12 @@ fn run_rule(
             lo + whole.start(),
             lo + whole.end(),
         ) {
-            Verdict::Accept(validated) => out.push(Match {
+            Verdict::Accept(validated, companion) => out.push(Match {
                 rule: idx,
                 start,
                 end,
                 validated,
+                companion,
             }),
             Verdict::ChecksumFailed if !rule.generic => rejected.push((start, end)),
             _ => {}
@@ -187,8 +191,8 @@ fn run_rule(
 
 /// What the filters say of a raw regex match.
 enum Verdict {
-    /// A finding, with what its validator checked.
-    Accept(Option<&'static str>),
+    /// A finding, with what its validator checked and where its companion is.
+    Accept(Option<&'static str>, Option<(usize, usize)>),
     Reject,
     /// The rule's checksum failed: the provider cannot have issued these bytes.
     ChecksumFailed,
@@ -205,10 +209,10 @@ fn accept(
 ) -> Verdict {
     match filters(rule, bytes, start, end, mstart, mend) {
         None => Verdict::Reject,
-        Some(()) => match rule.spec.validator {
-            None => Verdict::Accept(None),
+        Some(companion) => match rule.spec.validator {
+            None => Verdict::Accept(None, companion),
             Some(v) => match v.check(&bytes[start..end]) {
-                Some(label) => Verdict::Accept(Some(label)),
+                Some(label) => Verdict::Accept(Some(label), companion),
                 None if v.is_checksum() => Verdict::ChecksumFailed,
                 None => Verdict::Reject,
             },
@@ -216,7 +220,8 @@ fn accept(
     }
 }
 
-/// Placeholder, allow, entropy and nearby filters: `Some(())` when the match passes them.
+/// Placeholder, allow, entropy and nearby filters: `Some(companion span)` when the match
+/// passes them.
 fn filters(
     rule: &Rule,
     bytes: &[u8],
@@ -224,7 +229,7 @@ fn filters(
     end: usize,
     mstart: usize,
     mend: usize,
-) -> Option<()> {
+) -> Option<Option<(usize, usize)>> {
     let secret = &bytes[start..end];
     if secret.is_empty() || placeholder::is_placeholder(secret) {
         return None;
@@ -244,14 +249,17 @@ fn filters(
             return None;
         }
     }
-    if let Some((re, within)) = &c.nearby {
+    let near = |(re, within): &(regex::bytes::Regex, usize)| {
         let lo = mstart.saturating_sub(*within);
         let hi = (mend + within).min(bytes.len());
-        if !re.is_match(&bytes[lo..hi]) {
-            return None;
-        }
+        let caps = re.captures(&bytes[lo..hi])?;
+        let g = caps.get(1).or_else(|| caps.get(0))?;
+        Some((lo + g.start(), lo + g.end()))
+    };
+    match &c.nearby {
+        Some(n) => Some(Some(near(n)?)),
+        None => Some(c.companion.as_ref().and_then(near)),
     }
-    Some(())
 }
 
 /// Shannon entropy in bits per byte.

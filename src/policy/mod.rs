@@ -165,6 +165,8 @@ fn findings(
             chain: String::new(),
             encoded: None,
             container: None,
+            companion: None,
+            verification: None,
             message: Some(v.message),
             rule_id: v.rule_id,
         };

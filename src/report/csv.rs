@@ -21,6 +21,7 @@ pub const HEADER: &[&str] = &[
     "author",
     "date",
     "message",
+    "verification",
 ];
 
 pub fn render(report: &ScanReport, show: bool) -> String {
@@ -46,6 +47,7 @@ pub fn cells(finding: &serde_json::Value) -> Vec<String> {
         out.push(text(&finding["commit"][k]));
     }
     out.push(text(&finding["message"]));
+    out.push(text(&finding["verification"]["state"]));
     out
 }
 

@@ -71,6 +71,10 @@ pub struct JsonFinding<'a> {
     /// For a secret inside an archive member: the file holding the archive.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<&'a str>,
+    /// With `--verify`: `state` (`live`, `invalid`, `unknown`), `reason`, `provider`,
+    /// `revoke` (where to revoke it); absent for rules keyguard cannot verify.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<&'a crate::verify::Verification>,
 }
 
 impl<'a> JsonFinding<'a> {
@@ -98,6 +102,7 @@ impl<'a> JsonFinding<'a> {
             message: f.message.as_deref(),
             decoding: (!f.chain.is_empty()).then_some(f.chain.as_str()),
             container: f.container.as_deref(),
+            verification: f.verification.as_ref(),
         }
     }
 }

@@ -349,10 +349,18 @@ fn result(f: &Finding, rule_index: usize, member: Option<usize>, show: bool) -> 
             )
         })
         .unwrap_or_default();
+    let verified = f
+        .verification
+        .as_ref()
+        .map(|v| match v.advice() {
+            Some(a) => format!(" Verified LIVE ({}): {a}.", v.reason),
+            None => format!(" Verified {} ({}).", v.state.as_str(), v.reason),
+        })
+        .unwrap_or_default();
     let text = match &f.message {
         Some(m) => format!("{m}."),
         None => format!(
-            "{} `{}` found in {} at line {}{}.{validated}{introduced} Rotate it; deleting it from the file does not remove it from git history.",
+            "{} `{}` found in {} at line {}{}.{validated}{introduced}{verified} Rotate it; deleting it from the file does not remove it from git history.",
             f.rule_name,
             f.shown_secret(show),
             l.path,
@@ -385,6 +393,17 @@ fn result(f: &Finding, rule_index: usize, member: Option<usize>, show: bool) -> 
     }
     if f.container.is_some() {
         props.insert("member".into(), serde_json::Value::String(l.path.clone()));
+    }
+    if let Some(v) = &f.verification {
+        props.insert(
+            "verification".into(),
+            serde_json::Value::String(v.state.as_str().into()),
+        );
+        props.insert(
+            "verificationReason".into(),
+            serde_json::Value::String(v.reason.clone()),
+        );
+        props.insert("revoke".into(), serde_json::Value::String(v.revoke.clone()));
     }
     props.insert(
         "secretSha256".into(),

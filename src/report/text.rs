@@ -48,6 +48,17 @@ pub fn render(report: &ScanReport, show: bool) -> String {
             );
         }
         let _ = writeln!(out, "    │ {}", safe(&f.snippet(show)));
+        if let Some(v) = &f.verification {
+            let _ = writeln!(
+                out,
+                "    verified {}: {}",
+                v.state.as_str(),
+                safe(&v.reason)
+            );
+            if let Some(a) = v.advice() {
+                let _ = writeln!(out, "    {a}");
+            }
+        }
         match &f.message {
             Some(m) => {
                 let _ = writeln!(out, "    {}", safe(m));
@@ -100,6 +111,20 @@ pub fn summary(report: &ScanReport) -> String {
         )
     };
     let st: &Stats = &report.stats;
+    if let Some(v) = &st.verify {
+        let _ = write!(
+            s,
+            " · verified {} secret{}: {} live, {} invalid, {} unknown ({} request{}, {} cached)",
+            v.checked,
+            plural(v.checked),
+            v.live,
+            v.invalid,
+            v.unknown,
+            v.requests,
+            plural(v.requests),
+            v.from_cache
+        );
+    }
     let unit = if st.history.is_some() { "blob" } else { "file" };
     if let Some(p) = &st.policy {
         let _ = write!(

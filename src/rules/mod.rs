@@ -126,6 +126,10 @@ pub struct RuleSpec {
     /// secret key next to its access key id).
     #[serde(default)]
     pub nearby: Option<NearbySpec>,
+    /// Like `nearby`, but never required: the other half of a credential pair, kept for
+    /// `--verify` when it is close by (an AWS secret key's access key id).
+    #[serde(default)]
+    pub companion: Option<NearbySpec>,
     /// Bytes searched on each side of a keyword hit (default 1024).
     #[serde(default)]
     pub window: Option<usize>,
@@ -211,6 +215,11 @@ impl Rule {
                     .nearby
                     .as_ref()
                     .map(|n| (build(&n.regex), n.within)),
+                companion: self
+                    .spec
+                    .companion
+                    .as_ref()
+                    .map(|n| (build(&n.regex), n.within)),
             }
         })
     }
@@ -225,6 +234,7 @@ pub struct Compiled {
     pub allow: Vec<Regex>,
     pub allow_key: Vec<Regex>,
     pub nearby: Option<(Regex, usize)>,
+    pub companion: Option<(Regex, usize)>,
 }
 
 /// Every rule in use, with one Aho-Corasick automaton over all their keywords.
@@ -385,6 +395,7 @@ pub fn compile(spec: RuleSpec, source: &str) -> Result<Rule, Error> {
         .chain(&rule.spec.allow)
         .chain(&rule.spec.allow_key)
         .chain(rule.spec.nearby.as_ref().map(|n| &n.regex))
+        .chain(rule.spec.companion.as_ref().map(|n| &n.regex))
     {
         build_regex(p).map_err(|e| fail(format!("regex `{p}` cannot be compiled: {e}")))?;
     }
@@ -425,6 +436,9 @@ fn prepare(spec: RuleSpec, source: &str) -> Result<Rule, Error> {
     }
     if let Some(n) = &spec.nearby {
         validate_regex(&n.regex).map_err(|e| fail(format!("invalid nearby regex: {e}")))?;
+    }
+    if let Some(n) = &spec.companion {
+        validate_regex(&n.regex).map_err(|e| fail(format!("invalid companion regex: {e}")))?;
     }
     if let Some(e) = spec.entropy {
         if !(0.0..=8.0).contains(&e) {
