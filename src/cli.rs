@@ -47,6 +47,24 @@ pub enum Command {
         #[command(flatten)]
         args: PolicyArgs,
     },
+    /// Verify the findings of a saved JSON report (`scan -f json -o FILE`): each secret is
+    /// read again from the file or commit the report names and checked with its provider,
+    /// as `scan --verify` does. Writes the report with `verification` filled in.
+    #[command(
+        after_help = "Exit codes: 0 no finding verified live, 1 one or more live, 2 usage, configuration or I/O error."
+    )]
+    Verify {
+        /// The JSON report.
+        report: PathBuf,
+        /// The directory the report's paths are relative to (default: its `root`).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        /// Write the verified report to FILE (default: standard output).
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        net: VerifyNetArgs,
+    },
     /// Migrate from gitleaks or detect-secrets.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -132,6 +150,11 @@ pub struct SweepArgs {
     /// Print no progress, summary or warnings on standard error.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Verify each repository's findings with their providers (see `scan --verify`).
+    #[arg(long)]
+    pub verify: bool,
+    #[command(flatten)]
+    pub verify_net: VerifyNetArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -301,6 +324,13 @@ pub struct VerifyArgs {
     /// Only findings verified live make the exit code 1 (implies --verify).
     #[arg(long)]
     pub fail_on_verified: bool,
+    #[command(flatten)]
+    pub net: VerifyNetArgs,
+}
+
+/// How verification requests are made.
+#[derive(Debug, Clone, Args)]
+pub struct VerifyNetArgs {
     /// Per-request timeout, connect to last byte.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10s")]
     pub verify_timeout: std::time::Duration,
@@ -332,18 +362,22 @@ pub struct VerifyArgs {
 impl VerifyArgs {
     /// The verify options, when verification was asked for.
     pub fn options(&self) -> Option<keyguard::verify::VerifyOptions> {
-        (self.verify || self.only_verified || self.fail_on_verified).then(|| {
-            keyguard::verify::VerifyOptions {
-                timeout: self.verify_timeout,
-                concurrency: self.verify_concurrency.max(1),
-                per_host_rate: self.verify_rate,
-                hosts: self.verify_host.clone(),
-                proxy: self.proxy.clone(),
-                ca_certs: self.ca_cert.clone(),
-                cache: self.verify_cache.clone(),
-                cache_ttl: self.verify_cache_ttl,
-            }
-        })
+        (self.verify || self.only_verified || self.fail_on_verified).then(|| self.net.options())
+    }
+}
+
+impl VerifyNetArgs {
+    pub fn options(&self) -> keyguard::verify::VerifyOptions {
+        keyguard::verify::VerifyOptions {
+            timeout: self.verify_timeout,
+            concurrency: self.verify_concurrency.max(1),
+            per_host_rate: self.verify_rate,
+            hosts: self.verify_host.clone(),
+            proxy: self.proxy.clone(),
+            ca_certs: self.ca_cert.clone(),
+            cache: self.verify_cache.clone(),
+            cache_ttl: self.verify_cache_ttl,
+        }
     }
 }
 

@@ -93,7 +93,7 @@ impl Confidence {
 }
 
 /// Where a finding is. Lines and columns are 1-based; columns count Unicode scalar values.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct Location {
     /// Path relative to the scan root, `/`-separated (`-` for standard input).
     pub path: String,

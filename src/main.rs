@@ -155,6 +155,44 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Verify {
+            report,
+            root,
+            output,
+            net,
+        } => {
+            let v =
+                keyguard::verify::saved::verify_report(&report, root.as_deref(), &net.options())?;
+            for n in &v.stats.notes {
+                eprintln!("warning: {}", keyguard::report::terminal_safe(n));
+            }
+            for (path, why) in &v.missing {
+                eprintln!(
+                    "warning: {}: not verified: {}",
+                    keyguard::report::terminal_safe(path),
+                    keyguard::report::terminal_safe(why)
+                );
+            }
+            let mut text = serde_json::to_string_pretty(&v.report).expect("serialises");
+            text.push('\n');
+            emit(&text, output.as_deref())?;
+            let s = &v.stats;
+            eprintln!(
+                "keyguard verify: {} secret{} checked: {} live, {} invalid, {} unknown; {} not verifiable, {} not found again",
+                s.checked,
+                if s.checked == 1 { "" } else { "s" },
+                s.live,
+                s.invalid,
+                s.unknown,
+                s.not_verifiable,
+                v.missing.len()
+            );
+            Ok(if s.live > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::Import(ImportCommand::DetectSecrets(a)) => {
             let places = keyguard::import::read_detect_secrets(&a.file)?;
             import_places(a, places, "imported from detect-secrets baseline")
@@ -243,6 +281,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode, Error> {
         force: args.force,
         repo_timeout: args.repo_timeout,
         fail_on: args.fail_on.unwrap_or(keyguard::Severity::Low),
+        verify: args.verify.then(|| args.verify_net.options()),
         exe,
         progress: (!args.quiet && std::io::stderr().is_terminal()).then(|| {
             std::sync::Arc::new(SweepBar::default()) as std::sync::Arc<dyn sweep::SweepProgress>

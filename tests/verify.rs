@@ -858,3 +858,109 @@ fn allowlist_gates_and_hooks() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(findings(&run.json())[0]["verification"]["state"], "live");
 }
+
+#[test]
+fn saved_reports_and_sweeps_are_verified() {
+    let token = common::github_token(41);
+    let t = token.clone();
+    let server = serve(Arc::new(move |r: &Req| {
+        if r.headers.get("authorization") == Some(&format!("Bearer {t}")) {
+            reply(200, r#"{"login":"octo"}"#)
+        } else {
+            reply(401, "{}")
+        }
+    }));
+    let ca = server.ca.to_str().unwrap();
+    // A repository whose token was committed, then deleted: only history holds it.
+    let work = tempfile::tempdir().unwrap();
+    let repo = work.path().join("shop");
+    std::fs::create_dir_all(&repo).unwrap();
+    common::git_ok(&repo, &["init", "-q"]);
+    common::write(
+        &repo,
+        "deploy/env",
+        format!("GITHUB_TOKEN={token}\n").as_bytes(),
+    );
+    common::write(&repo, "README", b"shop\n");
+    common::git_ok(&repo, &["add", "-A"]);
+    common::git_ok(&repo, &["commit", "-q", "-m", "add deploy"]);
+    common::git_ok(&repo, &["rm", "-q", "deploy/env"]);
+    common::git_ok(&repo, &["commit", "-q", "-m", "remove it"]);
+
+    // scan now, verify later: the secret is read again from the commit the report names.
+    let run = keyguard(
+        &repo,
+        &server.base,
+        &[
+            "scan",
+            "--history",
+            ".",
+            "-f",
+            "json",
+            "-o",
+            "../report.json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(server.requests().is_empty());
+    let report = work.path().join("report.json");
+    let run = keyguard(
+        work.path(),
+        &server.base,
+        &[
+            "verify",
+            report.to_str().unwrap(),
+            "--root",
+            "shop",
+            "--ca-cert",
+            ca,
+        ],
+    );
+    assert_eq!(run.code, 1, "a live credential: exit 1\n{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(findings(&v)[0]["verification"]["state"], "live", "{v:#}");
+    assert_eq!(v["summary"]["verify"]["live"], 1);
+    assert!(
+        !run.stdout.contains(&token),
+        "the verified report shows the secret"
+    );
+    assert_eq!(server.requests().len(), 1);
+
+    // A sweep with --verify: each repository's result carries the states, and the dashboard
+    // has them to filter on.
+    std::fs::write(work.path().join("repos.txt"), "shop\n").unwrap();
+    let run = keyguard(
+        work.path(),
+        &server.base,
+        &[
+            "sweep",
+            "--repos",
+            "repos.txt",
+            "-o",
+            "out",
+            "--verify",
+            "--ca-cert",
+            ca,
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let result = std::fs::read_dir(work.path().join("out/repos"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .unwrap();
+    let text = std::fs::read_to_string(&result).unwrap();
+    assert!(
+        text.contains("\"state\": \"live\"") || text.contains("\"state\":\"live\""),
+        "{text}"
+    );
+    let run = keyguard(
+        work.path(),
+        &server.base,
+        &["report", "out", "--html", "page.html"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = std::fs::read_to_string(work.path().join("page.html")).unwrap();
+    assert!(page.contains("\"verified\":\"live\""));
+    assert!(page.contains("id=\"verified-filter\""));
+}

@@ -29,6 +29,8 @@ pub fn render(m: &Merged, now: u64) -> String {
                     "commit": f["commit"]["id"],
                     "author": f["commit"]["author"],
                     "date": f["commit"]["date"],
+                    "verified": f["verification"]["state"],
+                    "verified_reason": f["verification"]["reason"],
                 })
             })
         })
@@ -127,7 +129,12 @@ td.code { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: bre
 </div>
 <section><h2>Failed repositories</h2><div id="failed"></div></section>
 <section><h2>Repositories</h2><div class="scroll" id="repos"></div></section>
-<section><h2>Findings</h2><div class="scroll" id="findings"></div></section>
+<section><h2>Findings</h2>
+<p><label>Verification <select id="verified-filter">
+<option value="all">all findings</option><option value="live">live</option><option value="invalid">invalid</option>
+<option value="unknown">unknown</option><option value="not verified">not verified</option>
+</select></label></p>
+<div class="scroll" id="findings"></div></section>
 <section><h2>Policy violations</h2><div class="scroll" id="violations"></div></section>
 <section id="warnings-section" hidden><h2>Warnings</h2><ul id="warnings"></ul></section>
 </main>
@@ -165,6 +172,7 @@ td.code { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: bre
     ["scanned", repos.length - failed.length, "total-ok"],
     ["failed", failed.length, "total-failed", failed.length > 0],
     ["findings", findings.length, "total-findings", findings.length > 0],
+    ["verified live", findings.filter((f) => f.verified === "live").length, "total-live", findings.some((f) => f.verified === "live")],
     ["blocking", repos.reduce((s, r) => s + r.blocking, 0), "total-blocking"],
     ["repositories with findings", repos.filter((r) => r.findings > 0).length, "total-affected"],
     ["policy violations", violations.length, "total-violations", violations.length > 0],
@@ -264,7 +272,7 @@ td.code { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: bre
     { title: "Scanned", get: (r) => r.bytes_scanned, num: true, show: (v) => bytes(v) },
     { title: "Seconds", get: (r) => r.duration_secs, num: true },
   ], repos, "No repositories.");
-  table("findings", [
+  const findingColumns = [
     { title: "Repository", get: (f) => f.repo },
     { title: "Severity", get: (f) => SEV[f.severity] ?? -1, num: true, show: (v, f) => f.severity, cls: (v, f) => "sev-" + f.severity },
     { title: "Rule", get: (f) => f.rule },
@@ -274,7 +282,18 @@ td.code { font-family: ui-monospace, Menlo, Consolas, monospace; word-break: bre
     { title: "Introduced", get: (f) => f.date || "" },
     { title: "Author", get: (f) => f.author || "" },
     { title: "Commit", get: (f) => (f.commit || "").slice(0, 12), cls: () => "code" },
-  ], findings, "No findings.");
+    { title: "Verified", get: (f) => f.verified || "", cls: (v) => v === "live" ? "sev-critical" : "" },
+    { title: "Why", get: (f) => f.verified_reason || "" },
+  ];
+  const verifiedFilter = document.getElementById("verified-filter");
+  const drawFindings = () => {
+    const want = verifiedFilter.value;
+    document.getElementById("findings").replaceChildren();
+    table("findings", findingColumns,
+      findings.filter((f) => want === "all" || (f.verified || "not verified") === want), "No findings.");
+  };
+  verifiedFilter.addEventListener("change", drawFindings);
+  drawFindings();
   table("violations", [
     { title: "Repository", get: (v) => v.repo },
     { title: "Check", get: (v) => v.check },

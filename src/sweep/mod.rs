@@ -279,6 +279,8 @@ pub struct SweepOptions {
     pub force: bool,
     pub repo_timeout: Option<Duration>,
     pub fail_on: Severity,
+    /// `--verify`: each child verifies its repository's findings.
+    pub verify: Option<crate::verify::VerifyOptions>,
     /// The keyguard binary that runs `sweep-one` (the running one, normally).
     pub exe: PathBuf,
     pub progress: Option<Arc<dyn SweepProgress>>,
@@ -335,6 +337,10 @@ fn settings(opts: &SweepOptions) -> Result<String, Error> {
         },
         opts.fail_on
     );
+    if opts.verify.is_some() {
+        // A verified result is not an unverified one: turning --verify on rescans.
+        s.push_str("; verify");
+    }
     for p in &opts.policies {
         let bytes = std::fs::read(p).map_err(|e| Error::io(p, &e))?;
         s.push_str(&format!(
@@ -359,6 +365,8 @@ pub struct Job {
     pub force: bool,
     pub threads: usize,
     pub fail_on: Severity,
+    #[serde(default)]
+    pub verify: Option<crate::verify::VerifyOptions>,
 }
 
 /// Exit code of a `sweep-one` child that found the refs unchanged and wrote nothing.
@@ -422,6 +430,7 @@ pub fn sweep(opts: &SweepOptions) -> Result<SweepSummary, Error> {
             force: opts.force,
             threads,
             fail_on: opts.fail_on,
+            verify: opts.verify.clone(),
         };
         // Local repositories: the resume check needs no child (URLs must be fetched first).
         if let Source::Path(p) = &r.source {

@@ -63,6 +63,7 @@ pub fn run(job: &Job) -> Result<Done, Error> {
     let mut opts = ScanOptions::new(Target::History(scanned.clone(), hopts));
     opts.threads = job.threads;
     opts.fail_on = Some(job.fail_on);
+    opts.verify = job.verify.clone();
     let report = match crate::scan::scan(&opts) {
         Ok(r) => r,
         Err(e) => return fail(e.to_string()),

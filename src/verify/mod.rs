@@ -10,6 +10,7 @@
 
 pub mod cache;
 mod http;
+pub mod saved;
 pub mod sign;
 pub mod spec;
 
@@ -73,7 +74,7 @@ impl Verification {
 }
 
 /// How to verify.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VerifyOptions {
     /// Per request, connect to last byte.
     pub timeout: Duration,
