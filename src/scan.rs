@@ -417,9 +417,23 @@ pub fn scan(opts: &ScanOptions) -> Result<ScanReport, Error> {
             "no policy to check: pass --policy FILE, or name policies in .keyguard.toml under `[policy] files = [...]`".into(),
         ));
     }
-    if !policies.is_empty() && matches!(&opts.target, Target::Paths(_)) && root_dir.is_dir() {
+    let scope = match &opts.target {
+        _ if policies.is_empty() || !root_dir.is_dir() => None,
+        Target::Paths(_) => Some(crate::policy::Scope::default()),
+        // The gate checks the policy on what the change touches: the staged files (their
+        // staged text), or the files the pull request's commits change.
+        Target::Staged(path) => Some(staged_scope(path)?),
+        Target::History(path, h) => match &h.range {
+            Some((base, head)) => Some(range_scope(path, base, head)?),
+            None => None,
+        },
+        Target::Stdin => None,
+    };
+    if let Some(mut scope) = scope {
+        scope.exclude.extend(opts.exclude.iter().cloned());
+        scope.exclude.extend(config.exclude.iter().cloned());
         let today = opts.today.unwrap_or_else(crate::policy::check::today);
-        let outcome = crate::policy::run(&config, &root_dir, &policies, today)?;
+        let outcome = crate::policy::run_scoped(&config, &root_dir, &policies, today, &scope)?;
         for p in &outcome.facts.problems {
             warnings.push(Warning {
                 path: if p.line > 0 {
@@ -791,6 +805,65 @@ fn scan_staged(
         );
     }
     Ok(findings)
+}
+
+/// The policy scope of `--staged`: the staged files, with their staged text.
+fn staged_scope(path: &std::path::Path) -> Result<crate::policy::Scope, Error> {
+    use gix::objs::Find;
+    let repo = git::open(path)?;
+    let st = crate::source::staged::staged(&repo)?;
+    let mut buf = Vec::new();
+    let mut scope = crate::policy::Scope {
+        only: Some(st.files.iter().map(|f| f.path.clone()).collect()),
+        ..Default::default()
+    };
+    for f in &st.files {
+        if let Ok(Some(d)) = repo.objects.try_find(&f.id, &mut buf) {
+            scope.overlay.insert(f.path.clone(), d.data.to_vec());
+        }
+    }
+    Ok(scope)
+}
+
+/// The policy scope of `--range BASE..HEAD`: the files changed between the merge base and
+/// HEAD (the pull request's own changes), read from the working tree.
+fn range_scope(
+    path: &std::path::Path,
+    base: &str,
+    head: &str,
+) -> Result<crate::policy::Scope, Error> {
+    let repo = git::open(path)?;
+    let fail = |what: &str, e: &dyn std::fmt::Display| Error::Io {
+        path: path.display().to_string(),
+        reason: format!("{what}: {e}"),
+    };
+    let id = |rev: &str| {
+        repo.rev_parse_single(rev)
+            .map(|i| i.detach())
+            .map_err(|e| fail(&format!("cannot resolve `{rev}`"), &e))
+    };
+    let (b, h) = (id(base)?, id(head)?);
+    let from = repo
+        .merge_base(b, h)
+        .ok()
+        .flatten()
+        .map_or(b, |i| i.detach());
+    let tree = |c: gix::hash::ObjectId| {
+        let commit = repo
+            .find_commit(c)
+            .map_err(|e| fail("cannot read a commit", &e))?;
+        commit
+            .tree()
+            .map_err(|e| fail("cannot read a commit's tree", &e))
+    };
+    let (old, new) = (tree(from)?, tree(h)?);
+    let changes = repo
+        .diff_tree_to_tree(&old, &new, None)
+        .map_err(|e| fail("cannot diff the range", &e))?;
+    Ok(crate::policy::Scope {
+        only: Some(changes.iter().map(|c| c.location().to_string()).collect()),
+        ..Default::default()
+    })
 }
 
 /// Read one blob and scan it.

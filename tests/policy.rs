@@ -822,3 +822,67 @@ fn dotnet_vault_references_must_resolve_to_a_vault_config_secret() {
         "{v:#?}"
     );
 }
+
+/// The gate runs the configured policy on what the change touches: `--staged` on the staged
+/// files (their staged text), `--range` on the files the range changes; `--exclude` holds.
+#[test]
+fn the_gate_checks_policy_on_the_files_a_change_touches() {
+    let dir = policy_tree(&[
+        (".keyguard.toml", "[policy]\nfiles = [\"policy.toml\"]\n"),
+        ("prod/.env", "DB=op://prod-main/db/password\n"),
+        ("misc/.env", "DB=op://prod-main/db/password\n"),
+    ]);
+    let d = dir.path();
+    git_ok(d, &["init", "-q"]);
+    git_ok(d, &["add", "."]);
+    git_ok(d, &["commit", "-q", "-m", "base"]);
+    let base = git_ok(d, &["rev-parse", "HEAD"]).trim().to_string();
+    let gate = |args: &[&str]| {
+        let r = run(
+            d,
+            &[&["scan", "--now", NOW, "-f", "json"][..], args].concat(),
+        );
+        let v: serde_json::Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}\n{}", r.stdout, r.stderr));
+        (r.code, ids(v["findings"].as_array().unwrap()))
+    };
+    // Nothing staged: misc/.env's old violation is not this commit's.
+    let (code, got) = gate(&["--staged", "."]);
+    assert_eq!((code, got.clone()), (0, vec![]), "{got:?}");
+
+    // A dev deployment pointed at the prod vault, staged (the working tree says otherwise).
+    write(d, "dev/app.env", b"DB=op://prod-main/db/password\n");
+    git_ok(d, &["add", "dev/app.env"]);
+    write(d, "dev/app.env", b"DB=op://dev-main/db/password\n");
+    let (code, got) = gate(&["--staged", "."]);
+    assert_eq!(code, 1);
+    assert!(
+        got.contains(&"policy/env-partition@dev/app.env:1".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|g| g.ends_with("@dev/app.env:1")),
+        "only the staged file: {got:?}"
+    );
+    let (code, got) = gate(&["--staged", ".", "--exclude", "dev/**"]);
+    assert_eq!(
+        (code, got.clone()),
+        (0, vec![]),
+        "--exclude holds for policy: {got:?}"
+    );
+
+    // The same change as a pull request: --range reports it, and only it.
+    write(d, "dev/app.env", b"DB=op://prod-main/db/password\n");
+    git_ok(d, &["add", "dev/app.env"]);
+    git_ok(d, &["commit", "-q", "-m", "point dev at prod"]);
+    let (code, got) = gate(&["--range", &format!("{base}..HEAD"), "."]);
+    assert_eq!(code, 1);
+    assert!(
+        got.contains(&"policy/env-partition@dev/app.env:1".to_string()),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|g| g.ends_with("@dev/app.env:1")),
+        "only the PR's file: {got:?}"
+    );
+}

@@ -134,3 +134,56 @@ fn a_detached_head_works() {
     let r = run(d, &["scan", "--since", "main", "-f", "json"]);
     assert_eq!((r.code, findings(&r.json()).len()), (1, 1), "{}", r.stderr);
 }
+
+/// Unchanged directories are skipped through the index's cache-tree: what is staged deep in
+/// one directory, deleted in another and added in a new one is still seen exactly.
+#[test]
+fn deep_changes_next_to_unchanged_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    git(d, &["init", "-q"]);
+    for (i, sub) in ["a/x", "b/y/z", "c", "b/w"].iter().enumerate() {
+        write(d, &format!("{sub}/f{i}.txt"), b"nothing here\n");
+    }
+    write(
+        d,
+        "c/old.env",
+        format!("T={}\n", github_token(10)).as_bytes(),
+    );
+    git(d, &["add", "."]);
+    git(d, &["commit", "-q", "-m", "base"]);
+    let (r, f) = staged(d);
+    assert_eq!((r.code, f.len()), (0, 0), "nothing staged: {}", r.stdout);
+
+    let deep = github_token(11);
+    let fresh = github_token(12);
+    write(
+        d,
+        "b/y/z/f1.txt",
+        format!("nothing here\nT={deep}\n").as_bytes(),
+    );
+    write(d, "e/new/n.env", format!("T={fresh}\n").as_bytes());
+    git(d, &["add", "b/y/z/f1.txt", "e/new/n.env"]);
+    // A rename of the old secret into a new directory adds nothing.
+    std::fs::create_dir_all(d.join("f")).unwrap();
+    git(d, &["mv", "c/old.env", "f/old.env"]);
+    let (r, f) = staged(d);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let mut got: Vec<(String, String)> = f
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().into(),
+                f["secret"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("b/y/z/f1.txt".to_string(), deep),
+            ("e/new/n.env".to_string(), fresh)
+        ]
+    );
+}

@@ -36,11 +36,48 @@ pub fn run(
     policy_files: &[PathBuf],
     today: jiff::civil::Date,
 ) -> Result<Outcome, Error> {
+    run_scoped(config, root, policy_files, today, &Scope::default())
+}
+
+/// What part of a tree a policy run reports on.
+#[derive(Debug, Default)]
+pub struct Scope {
+    /// Paths not read at all (`--exclude`, the configuration's excludes).
+    pub exclude: Vec<String>,
+    /// Files whose text is not the disk's (a staged version), by path relative to the root.
+    pub overlay: HashMap<String, Vec<u8>>,
+    /// Report only violations in these files (what a commit or pull request touches); the
+    /// whole tree is still read, so cross-file checks (undeclared, orphaned) see everything.
+    pub only: Option<std::collections::HashSet<String>>,
+}
+
+/// [`run`] over `scope`: the gate's policy check.
+pub fn run_scoped(
+    config: &Config,
+    root: &Path,
+    policy_files: &[PathBuf],
+    today: jiff::civil::Date,
+    scope: &Scope,
+) -> Result<Outcome, Error> {
     let policies = load(policy_files)?;
-    let facts = refs::inventory(root.to_path_buf())?;
-    Ok(findings(config, &policies, facts, today, &|path| {
-        std::fs::read_to_string(root.join(path)).ok()
-    }))
+    let mut facts = refs::inventory_with(root.to_path_buf(), &scope.exclude, &scope.overlay)?;
+    if let Some(only) = &scope.only {
+        facts.problems.retain(|p| only.contains(&p.path));
+    }
+    let mut out = findings(
+        config,
+        &policies,
+        facts,
+        today,
+        &|path| match scope.overlay.get(path) {
+            Some(b) => Some(String::from_utf8_lossy(b).into_owned()),
+            None => std::fs::read_to_string(root.join(path)).ok(),
+        },
+    );
+    if let Some(only) = &scope.only {
+        out.findings.retain(|f| only.contains(&f.location.path));
+    }
+    Ok(out)
 }
 
 /// The same, for HEAD of a repository without a working tree (a bare clone): files are read

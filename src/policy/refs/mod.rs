@@ -23,6 +23,7 @@ use super::tree::{self, Node};
 use crate::error::Error;
 use crate::source::fs;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// One reference to a secret (or, for `.env` files, a literal value where one was expected).
@@ -390,10 +391,21 @@ pub fn inventory_files(files: &[(String, Vec<u8>)]) -> Facts {
 
 /// Walk `root` (honouring .gitignore) and list every reference, sorted by path and line.
 pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
+    inventory_with(root, &[], &HashMap::new())
+}
+
+/// [`inventory`] without the paths matching `exclude`, and with the text of the files in
+/// `overlay` (path relative to `root` → bytes) taken from there instead of the disk: what
+/// a commit stages.
+pub fn inventory_with(
+    root: PathBuf,
+    exclude: &[String],
+    overlay: &HashMap<String, Vec<u8>>,
+) -> Result<Facts, Error> {
     let opts = fs::WalkOptions {
         root: root.clone(),
         paths: vec![root],
-        exclude: Vec::new(),
+        exclude: exclude.to_vec(),
         follow_symlinks: false,
         no_ignore: false,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -411,6 +423,7 @@ pub fn inventory(root: PathBuf) -> Result<Facts, Error> {
     let per_file: Vec<Facts> = files
         .par_iter()
         .map_init(Vec::new, |buf, f| match fs::read_into(f, 10 << 20, buf) {
+            _ if overlay.contains_key(&f.rel) => facts_of(&f.rel, &overlay[&f.rel]),
             Ok(()) => facts_of(&f.rel, buf),
             // DER certificates are binary: read them on their own.
             Err((crate::source::SkipReason::Binary, _)) => std::fs::read(&f.abs)
