@@ -1,9 +1,12 @@
 //! The real pre-commit framework (PyPI `pre-commit`) running keyguard's hook definition.
 //!
-//! The hook in `.pre-commit-hooks.yaml` is `language: rust` (pre-commit builds keyguard with
-//! cargo). Building it inside the test would take minutes, so the test runs the same `entry`
-//! as a `repo: local` / `language: system` hook pointing at the binary under test; the
-//! manifest itself is checked with `pre-commit validate-manifest`.
+//! `.pre-commit-hooks.yaml` offers `keyguard` (`language: rust`: pre-commit builds keyguard with
+//! cargo) and `keyguard-system` (`language: system`: the keyguard on PATH). Building the rust
+//! hook inside the test would take minutes, so the test runs its `entry` as a `repo: local` /
+//! `language: system` hook pointing at the binary under test; `keyguard-system` is run as
+//! users run it, from a clone of the manifest, with the binary under test on PATH. The
+//! manifest itself is checked with `pre-commit validate-manifest`, and the two hooks are
+//! checked to differ only in their language.
 
 mod common;
 
@@ -118,4 +121,112 @@ fn the_framework_refuses_a_secret_and_lets_clean_and_allowed_commits_through() {
         out.contains("scanned 3 files"),
         "the summary shows even on success: {out}"
     );
+}
+
+#[test]
+fn the_system_hook_is_the_rust_hook_with_language_system() {
+    let hooks = yaml_to_json(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.pre-commit-hooks.yaml"
+    )));
+    let hooks = hooks.as_array().expect("a list of hooks");
+    let hook = |id: &str| {
+        let mut h = hooks
+            .iter()
+            .find(|h| h["id"] == id)
+            .unwrap_or_else(|| panic!("no hook `{id}`"))
+            .as_object()
+            .unwrap()
+            .clone();
+        let language = h.remove("language").unwrap();
+        for key in ["id", "description"] {
+            h.remove(key);
+        }
+        (language, h)
+    };
+    let (rust_language, rust) = hook("keyguard");
+    let (system_language, system) = hook("keyguard-system");
+    assert_eq!(rust_language, "rust");
+    assert_eq!(system_language, "system");
+    assert_eq!(rust, system, "same entry, arguments, files and stages");
+}
+
+#[test]
+fn the_system_hook_runs_the_keyguard_on_path() {
+    // The hook repository: a clone of the manifest, as pre-commit fetches it from a tag.
+    let hooks = tempfile::tempdir().unwrap();
+    let h = hooks.path();
+    git_ok(h, &["init", "-q"]);
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.pre-commit-hooks.yaml"),
+        h.join(".pre-commit-hooks.yaml"),
+    )
+    .unwrap();
+    git_ok(h, &["add", "."]);
+    git_ok(h, &["commit", "-q", "-m", "hooks"]);
+    let rev = git_ok(h, &["rev-parse", "HEAD"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(git(d, &["init", "-q"]).status.success());
+    write(
+        d,
+        ".pre-commit-config.yaml",
+        format!(
+            "repos:\n- repo: {}\n  rev: {rev}\n  hooks:\n  - id: keyguard-system\n",
+            h.display()
+        )
+        .as_bytes(),
+    );
+    // The binary under test is the `keyguard` on PATH.
+    let mut path = vec![bin().parent().unwrap().to_path_buf()];
+    path.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
+    let path = std::env::join_paths(path).unwrap();
+    let git_with_path = |args: &[&str]| {
+        git_command(d)
+            .args(args)
+            .env("PRE_COMMIT_HOME", d.join(".pre-commit-cache"))
+            .env("PATH", &path)
+            .output()
+            .unwrap()
+    };
+    let o = Command::new(pre_commit())
+        .arg("install")
+        .current_dir(d)
+        .env("PRE_COMMIT_HOME", d.join(".pre-commit-cache"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(git_with_path(&["add", ".pre-commit-config.yaml"])
+        .status
+        .success());
+    let o = git_with_path(&["commit", "-q", "-m", "config"]);
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+
+    write(
+        d,
+        "app.py",
+        format!("TOKEN = '{}'\n", github_token(1)).as_bytes(),
+    );
+    assert!(git_with_path(&["add", "app.py"]).status.success());
+    let o = git_with_path(&["commit", "-m", "add token"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "the commit is refused: {out}");
+    assert!(
+        out.contains("app.py:1:10: high [github-pat-classic]"),
+        "{out}"
+    );
+    assert!(out.contains("scanned 1 file"), "{out}");
+
+    write(d, "app.py", b"TOKEN = read_token()\n");
+    assert!(git_with_path(&["add", "app.py"]).status.success());
+    let o = git_with_path(&["commit", "-q", "-m", "clean"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
 }
