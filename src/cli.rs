@@ -109,12 +109,44 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["repos", "root"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["repos", "root", "github_org", "github_user", "gitlab_group"])))]
 pub struct SweepArgs {
     /// A file listing the repositories, one a line: a local path or a clone URL
     /// (file://, ssh://, git://, user@host:path). `#` starts a comment line.
     #[arg(long, value_name = "FILE")]
     pub repos: Option<PathBuf>,
+    /// Sweep every repository of this GitHub organisation (listed with the REST API;
+    /// `GITHUB_TOKEN` is sent to it). The listing is saved as `<out>/repos.txt`.
+    #[arg(long, value_name = "ORG")]
+    pub github_org: Option<String>,
+    /// Sweep every repository this GitHub user owns.
+    #[arg(long, value_name = "USER")]
+    pub github_user: Option<String>,
+    /// Sweep every project of this GitLab group and its subgroups (`GITLAB_TOKEN`).
+    #[arg(long, value_name = "GROUP")]
+    pub gitlab_group: Option<String>,
+    /// The forge's API base: GitHub Enterprise Server (`https://ghe.example.com/api/v3`) or
+    /// self-managed GitLab (`https://gitlab.example.com/api/v4`).
+    #[arg(long, value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Only listed repositories whose name (`org/repo`) matches GLOB. Repeatable.
+    #[arg(long = "include-repo", value_name = "GLOB")]
+    pub include_repo: Vec<String>,
+    /// Leave out listed repositories whose name matches GLOB. Repeatable.
+    #[arg(long = "exclude-repo", value_name = "GLOB")]
+    pub exclude_repo: Vec<String>,
+    /// Include archived repositories (left out by default).
+    #[arg(long)]
+    pub archived: bool,
+    /// Include forks (left out by default).
+    #[arg(long)]
+    pub forks: bool,
+    /// Only repositories pushed on or after this date (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub pushed_since: Option<String>,
+    /// The longest rate-limit wait accepted while listing before giving up.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "15m")]
+    pub max_wait: std::time::Duration,
     /// Sweep every git repository below DIR (bare or not).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,

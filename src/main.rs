@@ -258,7 +258,42 @@ fn sweep(args: SweepArgs) -> Result<ExitCode, Error> {
             let (r, w) = sweep::discover(d)?;
             (r, w, format!("--root {}", d.display()))
         }
-        (None, None) => unreachable!("clap requires --repos or --root"),
+        (None, None) => {
+            use sweep::forge::{self, Forge};
+            let (f, env) = match (&args.github_org, &args.github_user, &args.gitlab_group) {
+                (Some(o), _, _) => (Forge::GitHubOrg(o.clone()), "GITHUB_TOKEN"),
+                (_, Some(u), _) => (Forge::GitHubUser(u.clone()), "GITHUB_TOKEN"),
+                (_, _, Some(g)) => (Forge::GitLabGroup(g.clone()), "GITLAB_TOKEN"),
+                _ => unreachable!("clap requires an input"),
+            };
+            let listed = forge::list(
+                &f,
+                &forge::ListOptions {
+                    api: args.api_url.clone(),
+                    token: std::env::var(env).ok().filter(|t| !t.is_empty()),
+                    include: args.include_repo.clone(),
+                    exclude: args.exclude_repo.clone(),
+                    archived: args.archived,
+                    forks: args.forks,
+                    pushed_since: args.pushed_since.clone(),
+                    max_wait: args.max_wait,
+                    ca_certs: args.verify_net.ca_cert.clone(),
+                    ..Default::default()
+                },
+            )?;
+            // The listing is the sweep's repos file: a re-run, a shard or a resume reads
+            // exactly this (`--repos <out>/repos.txt`).
+            let mut text = format!("# {} repositories listed from {f:?}\n", listed.len());
+            for l in &listed {
+                text.push_str(&l.clone_url);
+                text.push('\n');
+            }
+            std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, &e))?;
+            let file = args.out.join("repos.txt");
+            keyguard::report::write_atomic(&file, text.as_bytes())?;
+            let (r, w) = sweep::read_repo_list(&file)?;
+            (r, w, format!("--repos {}", file.display()))
+        }
     };
     if !args.quiet {
         for w in &warnings {

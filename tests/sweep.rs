@@ -235,7 +235,16 @@ fn a_repository_that_hangs_is_stopped_at_the_timeout_and_the_sweep_goes_on() {
     repo_with(&d.join("upstream"), &[("b.txt", "b\n".into())]);
     // A server that never answers: the git-upload-pack gix starts for file:// URLs sleeps.
     let fake = d.join("fake-bin");
-    write(&fake, "git-upload-pack", b"#!/bin/sh\nexec sleep 60\n");
+    let pidfile = d.join("server.pid");
+    write(
+        &fake,
+        "git-upload-pack",
+        format!(
+            "#!/bin/sh\necho $$ > '{}'\nexec sleep 60\n",
+            pidfile.display()
+        )
+        .as_bytes(),
+    );
     Command::new("chmod")
         .arg("+x")
         .arg(fake.join("git-upload-pack"))
@@ -269,6 +278,21 @@ fn a_repository_that_hangs_is_stopped_at_the_timeout_and_the_sweep_goes_on() {
         "{hung:#}"
     );
     assert!(r.stderr.contains("timed out after 2s"), "{}", r.stderr);
+    // The hung child's own children were killed with it (its process group).
+    let pid = std::fs::read_to_string(&pidfile).unwrap();
+    let stat = format!("/proc/{}/stat", pid.trim());
+    let alive = || {
+        std::fs::read_to_string(&stat)
+            .map(|s| !s.split(") ").nth(1).unwrap_or("").starts_with('Z'))
+            .unwrap_or(false)
+    };
+    for _ in 0..50 {
+        if !alive() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(!alive(), "the server the hung scan started still runs");
 }
 
 /// Eight repositories, most with secrets in their history.

@@ -19,6 +19,7 @@
 //! in the parent, so a resumed sweep with nothing changed costs about the time to read the
 //! refs.
 
+pub mod forge;
 pub mod html;
 pub mod merge;
 pub mod one;
@@ -470,7 +471,7 @@ pub fn sweep(opts: &SweepOptions) -> Result<SweepSummary, Error> {
             let mut r = running.swap_remove(i);
             progressed = true;
             let outcome = if timed_out {
-                let _ = r.child.kill();
+                kill_group(&mut r.child);
                 let _ = r.child.wait();
                 let t = opts.repo_timeout.expect("timed out");
                 record_failure(
@@ -567,19 +568,36 @@ struct Running {
 fn spawn(opts: &SweepOptions, job: &Job, work: &Path) -> std::io::Result<Running> {
     let stderr = work.join(format!("{}.stderr", job.repo.slug()));
     let err_file = std::fs::File::create(&stderr)?;
-    let child = Command::new(&opts.exe)
-        .arg("sweep-one")
+    let mut cmd = Command::new(&opts.exe);
+    cmd.arg("sweep-one")
         .arg(serde_json::to_string(job).expect("job serialises"))
         .stdin(Stdio::null())
         .stdout(err_file.try_clone()?)
-        .stderr(err_file)
-        .spawn()?;
+        .stderr(err_file);
+    // Its own process group, so a timeout stops what it started too (git for https://).
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let child = cmd.spawn()?;
     Ok(Running {
         child,
         job: job.clone(),
         started: Instant::now(),
         stderr,
     })
+}
+
+/// Kill a child and, on Unix, its whole process group (the child leads its own).
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", child.id())])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+    let _ = child.kill();
 }
 
 fn record_failure(job: &Job, error: String) -> Result<(), Error> {

@@ -170,15 +170,118 @@ fn policy_step(workdir: Option<&Path>, repo: &Path, job: &Job) -> PolicyResult {
     }
 }
 
+/// Smart HTTP through the system's `git` (its TLS stack, proxies, `http.sslCAInfo` and
+/// credential helpers are the user's own): `git clone --mirror`, then `git fetch` into the
+/// mirror. Credentials: a user and password in the URL, or `KEYGUARD_GIT_TOKEN` (with
+/// `KEYGUARD_GIT_USER`, default `x-access-token`), are handed to git by a credential helper
+/// that reads them from the environment: never in the command line, the cache's config or
+/// a log. git never prompts (`GIT_TERMINAL_PROMPT=0`): a repository that needs credentials
+/// nobody gave fails instead of hanging the sweep.
+fn fetch_http(url: &str, dest: &Path) -> Result<(), String> {
+    let clean = super::without_credentials(url);
+    let (user, password) = url_credentials(url);
+    let mut cmd = std::process::Command::new("git");
+    cmd.env("GIT_TERMINAL_PROMPT", "0")
+        .env("GIT_ASKPASS", "")
+        .stdin(std::process::Stdio::null());
+    let token = std::env::var("KEYGUARD_GIT_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty());
+    if password.is_some() || token.is_some() {
+        let user = user
+            .or_else(|| std::env::var("KEYGUARD_GIT_USER").ok())
+            .unwrap_or_else(|| "x-access-token".into());
+        cmd.env("KEYGUARD_GIT_USER_", user)
+            .env("KEYGUARD_GIT_PASSWORD_", password.or(token).unwrap_or_default())
+            .env("GIT_CONFIG_COUNT", "1")
+            .env("GIT_CONFIG_KEY_0", "credential.helper")
+            .env(
+                "GIT_CONFIG_VALUE_0",
+                "!f() { test \"$1\" = get && echo \"username=$KEYGUARD_GIT_USER_\" && echo \"password=$KEYGUARD_GIT_PASSWORD_\"; }; f",
+            );
+    }
+    let fresh = !dest.exists();
+    if fresh {
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| format!("cannot create the cache {}: {e}", parent.display()))?;
+        }
+        cmd.args(["clone", "--mirror", "--quiet", &clean]).arg(dest);
+    } else {
+        cmd.arg("-C")
+            .arg(dest)
+            .args(["fetch", "--quiet", &clean, "+refs/*:refs/*"]);
+    }
+    let out = cmd
+        .output()
+        .map_err(|e| format!("{clean}: cannot run git (needed for https:// URLs): {e}"))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    if fresh {
+        let _ = std::fs::remove_dir_all(dest);
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    let err = err
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("git failed");
+    Err(format!(
+        "{clean}: {}",
+        super::without_credentials(err.trim())
+    ))
+}
+
+/// The user and password of `https://user:password@host/…`, percent-decoded.
+fn url_credentials(url: &str) -> (Option<String>, Option<String>) {
+    let Some((_, rest)) = url.split_once("://") else {
+        return (None, None);
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let Some((creds, _)) = authority.rsplit_once('@') else {
+        return (None, None);
+    };
+    let decode = |s: &str| {
+        let b = s.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            let hex = |c: u8| (c as char).to_digit(16);
+            match (
+                b[i],
+                b.get(i + 1).and_then(|&c| hex(c)),
+                b.get(i + 2).and_then(|&c| hex(c)),
+            ) {
+                (b'%', Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                }
+                (c, _, _) => {
+                    out.push(c);
+                    i += 1;
+                }
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    match creds.split_once(':') {
+        Some((u, p)) => (Some(decode(u)), Some(decode(p))),
+        None => (Some(decode(creds)), None),
+    }
+}
+
 /// Clone `url` into `dest` (bare, no checkout) or, when `dest` exists, fetch into it. Every
 /// ref is mirrored (`+refs/*:refs/*`), so the cache's refs are the remote's and the resume
 /// check works on them. Refs deleted on the remote are kept (not pruned).
 ///
-/// Transports: `file://`, `ssh://` / `user@host:path` (through `ssh`) and `git://`. HTTP(S)
-/// would need gix's HTTP client features (curl or reqwest and a TLS stack); they are left
-/// out to keep the build lean: mirror over ssh, or list local mirrors as paths.
+/// Transports: `file://`, `ssh://` / `user@host:path` (through `ssh`) and `git://` with gix;
+/// `https://` and `http://` (smart HTTP) through the system's `git`, see [`fetch_http`].
 pub fn fetch(url: &str, dest: &Path) -> Result<(), String> {
     use gix::remote::Direction;
+    if url.starts_with("https://") || url.starts_with("http://") {
+        return fetch_http(url, dest);
+    }
     let fresh = !dest.exists();
     let result = (|| -> Result<(), String> {
         let repo = if fresh {

@@ -136,6 +136,12 @@ struct Job<'a> {
     key: String,
 }
 
+/// The HTTPS client verification uses (rustls; `ca_certs`, `proxy`, `timeout` honoured), for
+/// other jobs that talk to a forge's API.
+pub fn http_agent(opts: &VerifyOptions) -> Result<ureq::Agent, Error> {
+    http::agent(opts)
+}
+
 /// Verify every finding of a verifiable rule, in place.
 pub fn run(findings: &mut [Finding], opts: &VerifyOptions) -> Result<VerifyStats, Error> {
     let providers = spec::providers();

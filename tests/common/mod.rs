@@ -1,6 +1,8 @@
 //! Shared test helpers: run the real binary, build fixture trees, make fake secrets.
 #![allow(dead_code)]
 
+pub mod https;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 

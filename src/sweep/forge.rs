@@ -1,0 +1,344 @@
+//! Listing an organisation's repositories from its forge's REST API: GitHub (an org's or a
+//! user's repositories; GitHub Enterprise Server with `--api-url`) and GitLab (a group's
+//! projects, subgroups included; self-managed with `--api-url`). Pages are followed (`Link:
+//! rel="next"`, `X-Next-Page`); a rate limit (403/429 with `Retry-After` or
+//! `X-RateLimit-Reset`) is waited out up to a bound, then the listing fails with when to
+//! resume; a 5xx is retried. The token (`GITHUB_TOKEN`, `GITLAB_TOKEN`) goes only to the API
+//! host and is never printed.
+
+use crate::error::Error;
+use serde_json::Value;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Forge {
+    GitHubOrg(String),
+    GitHubUser(String),
+    GitLabGroup(String),
+}
+
+/// One listed repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// `org/repo` or `group/sub/project`.
+    pub name: String,
+    /// The HTTPS clone URL (no credentials).
+    pub clone_url: String,
+    pub archived: bool,
+    pub fork: bool,
+    /// RFC 3339, as the forge says (`pushed_at`, `last_activity_at`).
+    pub pushed_at: String,
+}
+
+/// What to list and how.
+#[derive(Debug, Clone)]
+pub struct ListOptions {
+    /// API base (`https://api.github.com`, `https://gitlab.com/api/v4` by default).
+    pub api: Option<String>,
+    pub token: Option<String>,
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+    pub archived: bool,
+    pub forks: bool,
+    /// Only repositories pushed on or after this date (`YYYY-MM-DD`).
+    pub pushed_since: Option<String>,
+    /// The longest rate-limit wait accepted before failing.
+    pub max_wait: Duration,
+    pub timeout: Duration,
+    pub ca_certs: Vec<std::path::PathBuf>,
+}
+
+impl Default for ListOptions {
+    fn default() -> Self {
+        ListOptions {
+            api: None,
+            token: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            archived: false,
+            forks: false,
+            pushed_since: None,
+            max_wait: Duration::from_secs(15 * 60),
+            timeout: Duration::from_secs(30),
+            ca_certs: Vec::new(),
+        }
+    }
+}
+
+/// List the repositories of `forge`, filtered, sorted by name (every shard lists the same).
+pub fn list(forge: &Forge, opts: &ListOptions) -> Result<Vec<Listed>, Error> {
+    let (api, first, gitlab) = match forge {
+        Forge::GitHubOrg(o) => (
+            opts.api.as_deref().unwrap_or("https://api.github.com"),
+            format!("/orgs/{}/repos?per_page=100&type=all", enc(o)),
+            false,
+        ),
+        Forge::GitHubUser(u) => (
+            opts.api.as_deref().unwrap_or("https://api.github.com"),
+            format!("/users/{}/repos?per_page=100&type=owner", enc(u)),
+            false,
+        ),
+        Forge::GitLabGroup(g) => (
+            opts.api.as_deref().unwrap_or("https://gitlab.com/api/v4"),
+            format!(
+                "/groups/{}/projects?include_subgroups=true&per_page=100&order_by=id&sort=asc",
+                enc(g)
+            ),
+            true,
+        ),
+    };
+    let api = api.trim_end_matches('/');
+    let agent = agent(opts)?;
+    let host = host_of(api);
+    let mut url = format!("{api}{first}");
+    let mut out = Vec::new();
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        if pages > 10_000 {
+            return Err(Error::Usage(format!(
+                "{api}: more than 10,000 pages; stopping"
+            )));
+        }
+        let (body, next) = get_page(&agent, &url, gitlab, opts)?;
+        let items: Vec<Value> = serde_json::from_str(&body).map_err(|e| {
+            Error::Usage(format!(
+                "{}: the answer is not a JSON list of repositories ({e})",
+                redact_query(&url)
+            ))
+        })?;
+        for v in &items {
+            if let Some(l) = if gitlab {
+                gitlab_item(v)
+            } else {
+                github_item(v)
+            } {
+                out.push(l);
+            }
+        }
+        match next {
+            // Follow only pages on the same host: a `Link` cannot send the token elsewhere.
+            Some(n) if host_of(&n) == host => url = n,
+            Some(n) => {
+                return Err(Error::Usage(format!(
+                    "{}: the next page points to another host ({}); not followed",
+                    redact_query(&url),
+                    host_of(&n)
+                )))
+            }
+            None => break,
+        }
+    }
+    let keep = filter(opts)?;
+    out.retain(|l| keep(l));
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.dedup_by(|a, b| a.name == b.name);
+    Ok(out)
+}
+
+fn agent(opts: &ListOptions) -> Result<ureq::Agent, Error> {
+    let v = crate::verify::VerifyOptions {
+        timeout: opts.timeout,
+        ca_certs: opts.ca_certs.clone(),
+        ..Default::default()
+    };
+    crate::verify::http_agent(&v)
+}
+
+fn github_item(v: &Value) -> Option<Listed> {
+    Some(Listed {
+        name: v["full_name"].as_str()?.to_string(),
+        clone_url: v["clone_url"].as_str()?.to_string(),
+        archived: v["archived"].as_bool().unwrap_or(false),
+        fork: v["fork"].as_bool().unwrap_or(false),
+        pushed_at: v["pushed_at"].as_str().unwrap_or("").to_string(),
+    })
+}
+
+fn gitlab_item(v: &Value) -> Option<Listed> {
+    Some(Listed {
+        name: v["path_with_namespace"].as_str()?.to_string(),
+        clone_url: v["http_url_to_repo"].as_str()?.to_string(),
+        archived: v["archived"].as_bool().unwrap_or(false),
+        fork: v.get("forked_from_project").is_some_and(|f| !f.is_null()),
+        pushed_at: v["last_activity_at"].as_str().unwrap_or("").to_string(),
+    })
+}
+
+fn filter(opts: &ListOptions) -> Result<impl Fn(&Listed) -> bool, Error> {
+    let set = |globs: &[String]| -> Result<Option<globset::GlobSet>, Error> {
+        if globs.is_empty() {
+            return Ok(None);
+        }
+        let mut b = globset::GlobSetBuilder::new();
+        for g in globs {
+            b.add(
+                globset::Glob::new(g)
+                    .map_err(|e| Error::Usage(format!("bad repository glob `{g}`: {e}")))?,
+            );
+        }
+        Ok(Some(b.build().map_err(|e| Error::Usage(e.to_string()))?))
+    };
+    let (inc, exc) = (set(&opts.include)?, set(&opts.exclude)?);
+    let (archived, forks, since) = (opts.archived, opts.forks, opts.pushed_since.clone());
+    Ok(move |l: &Listed| {
+        (archived || !l.archived)
+            && (forks || !l.fork)
+            && inc.as_ref().is_none_or(|s| s.is_match(&l.name))
+            && !exc.as_ref().is_some_and(|s| s.is_match(&l.name))
+            && since.as_deref().is_none_or(|d| l.pushed_at.as_str() >= d)
+    })
+}
+
+/// One page: its body and the next page's URL. Rate limits are waited out (up to
+/// `max_wait`), 5xx retried three times.
+fn get_page(
+    agent: &ureq::Agent,
+    url: &str,
+    gitlab: bool,
+    opts: &ListOptions,
+) -> Result<(String, Option<String>), Error> {
+    let shown = redact_query(url);
+    let mut server_errors = 0;
+    loop {
+        let mut req = agent.get(url).header("Accept", "application/json");
+        if let Some(t) = &opts.token {
+            req = if gitlab {
+                req.header("PRIVATE-TOKEN", t.as_str())
+            } else {
+                req.header("Authorization", format!("Bearer {t}").as_str())
+            };
+        }
+        let mut resp = req
+            .call()
+            .map_err(|e| Error::Usage(format!("{shown}: {e}")))?;
+        let status = resp.status().as_u16();
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (retry_after, remaining, reset) = (
+            header("retry-after"),
+            header("x-ratelimit-remaining"),
+            header("x-ratelimit-reset"),
+        );
+        let next = if gitlab {
+            header("x-next-page")
+                .filter(|p| !p.is_empty())
+                .map(|p| with_page(url, &p))
+        } else {
+            header("link").and_then(|l| next_link(&l))
+        };
+        let body = resp
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()
+            .unwrap_or_default();
+        match status {
+            200 => return Ok((body, next)),
+            403 | 429 if retry_after.is_some() || remaining.as_deref() == Some("0") => {
+                let wait = match (&retry_after, &reset) {
+                    (Some(s), _) => s.trim().parse::<u64>().unwrap_or(60),
+                    (None, Some(r)) => r
+                        .trim()
+                        .parse::<u64>()
+                        .unwrap_or(0)
+                        .saturating_sub(crate::verify::cache::unix_now())
+                        .max(1),
+                    (None, None) => 60,
+                };
+                if Duration::from_secs(wait) > opts.max_wait {
+                    return Err(Error::Usage(format!(
+                        "{shown}: rate limited for {wait}s, longer than --max-wait; run the sweep again later (what is done is kept)"
+                    )));
+                }
+                std::thread::sleep(Duration::from_secs(wait));
+            }
+            500..=599 if server_errors < 3 => {
+                server_errors += 1;
+                std::thread::sleep(Duration::from_millis(500 << server_errors));
+            }
+            401 | 403 => {
+                return Err(Error::Usage(format!(
+                    "{shown}: HTTP {status}: the token is missing, wrong or lacks read access (GITHUB_TOKEN / GITLAB_TOKEN)"
+                )))
+            }
+            404 => {
+                return Err(Error::Usage(format!(
+                    "{shown}: HTTP 404: no such organisation, user or group (or not visible to the token)"
+                )))
+            }
+            _ => return Err(Error::Usage(format!("{shown}: HTTP {status}"))),
+        }
+    }
+}
+
+/// `<…>; rel="next"` from a `Link` header.
+fn next_link(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (url, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim() == "rel=\"next\"")
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
+    })
+}
+
+/// `url` with its `page` query parameter set to `page`.
+fn with_page(url: &str, page: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut parts: Vec<String> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("page="))
+        .map(str::to_string)
+        .collect();
+    parts.push(format!("page={}", enc(page)));
+    format!("{base}?{}", parts.join("&"))
+}
+
+fn host_of(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split(['/', '?'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
+fn redact_query(url: &str) -> String {
+    url.split('?').next().unwrap_or(url).to_string()
+}
+
+fn enc(s: &str) -> String {
+    crate::verify::spec::percent(s).replace(':', "%3A")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_and_pages() {
+        let link = r#"<https://api.github.com/orgs/x/repos?page=2>; rel="next", <https://api.github.com/orgs/x/repos?page=5>; rel="last""#;
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://api.github.com/orgs/x/repos?page=2")
+        );
+        assert_eq!(next_link(r#"<https://h/a?page=1>; rel="prev""#), None);
+        assert_eq!(
+            with_page(
+                "https://h/api/v4/groups/g/projects?per_page=100&page=1",
+                "2"
+            ),
+            "https://h/api/v4/groups/g/projects?per_page=100&page=2"
+        );
+        assert_eq!(enc("team/sub group"), "team%2Fsub%20group");
+    }
+}
