@@ -109,7 +109,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("input").required(true).args(["repos", "root", "github_org", "github_user", "gitlab_group"])))]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["repos", "root", "github_org", "github_user", "gitlab_group", "azure_devops", "bitbucket_workspace"])))]
 pub struct SweepArgs {
     /// A file listing the repositories, one a line: a local path or a clone URL
     /// (file://, ssh://, git://, user@host:path). `#` starts a comment line.
@@ -125,6 +125,13 @@ pub struct SweepArgs {
     /// Sweep every project of this GitLab group and its subgroups (`GITLAB_TOKEN`).
     #[arg(long, value_name = "GROUP")]
     pub gitlab_group: Option<String>,
+    /// Sweep every repository of this Azure DevOps organisation, or of one of its projects
+    /// (`ORG/PROJECT`; `AZURE_DEVOPS_TOKEN`, a personal access token).
+    #[arg(long, value_name = "ORG[/PROJECT]")]
+    pub azure_devops: Option<String>,
+    /// Sweep every repository of this Bitbucket Cloud workspace (`BITBUCKET_TOKEN`).
+    #[arg(long, value_name = "WORKSPACE")]
+    pub bitbucket_workspace: Option<String>,
     /// The forge's API base: GitHub Enterprise Server (`https://ghe.example.com/api/v3`) or
     /// self-managed GitLab (`https://gitlab.example.com/api/v4`).
     #[arg(long, value_name = "URL")]

@@ -260,11 +260,18 @@ fn sweep(args: SweepArgs) -> Result<ExitCode, Error> {
         }
         (None, None) => {
             use sweep::forge::{self, Forge};
-            let (f, env) = match (&args.github_org, &args.github_user, &args.gitlab_group) {
-                (Some(o), _, _) => (Forge::GitHubOrg(o.clone()), "GITHUB_TOKEN"),
-                (_, Some(u), _) => (Forge::GitHubUser(u.clone()), "GITHUB_TOKEN"),
-                (_, _, Some(g)) => (Forge::GitLabGroup(g.clone()), "GITLAB_TOKEN"),
-                _ => unreachable!("clap requires an input"),
+            let (f, env) = if let Some(o) = &args.github_org {
+                (Forge::GitHubOrg(o.clone()), "GITHUB_TOKEN")
+            } else if let Some(u) = &args.github_user {
+                (Forge::GitHubUser(u.clone()), "GITHUB_TOKEN")
+            } else if let Some(g) = &args.gitlab_group {
+                (Forge::GitLabGroup(g.clone()), "GITLAB_TOKEN")
+            } else if let Some(a) = &args.azure_devops {
+                (Forge::AzureDevOps(a.clone()), "AZURE_DEVOPS_TOKEN")
+            } else if let Some(w) = &args.bitbucket_workspace {
+                (Forge::BitbucketWorkspace(w.clone()), "BITBUCKET_TOKEN")
+            } else {
+                unreachable!("clap requires an input")
             };
             let listed = forge::list(
                 &f,

@@ -401,3 +401,100 @@ fn a_gitlab_group_is_listed_through_x_next_page_and_a_server_error() {
         ]
     );
 }
+
+#[test]
+fn azure_devops_and_bitbucket_listings_follow_their_pages() {
+    let own = Arc::new(Mutex::new(String::new()));
+    let me = own.clone();
+    let api = serve(Arc::new(move |r: &Req| {
+        let me = me.lock().unwrap().clone();
+        let auth = r.headers.get("authorization").cloned().unwrap_or_default();
+        match r.path.as_str() {
+            // Azure DevOps: basic auth with an empty user and the PAT, a continuation token.
+            "/contoso/_apis/git/repositories?api-version=7.1" => {
+                use base64::Engine;
+                let want = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(":ado-pat"));
+                if auth != want {
+                    return reply(401, "{}");
+                }
+                Reply {
+                    extra: vec![("x-ms-continuationtoken", "tok2".into())],
+                    ..reply(200, &serde_json::json!({"count": 1, "value": [
+                        {"name": "web", "project": {"name": "shop"}, "remoteUrl": "https://contoso@dev.azure.com/contoso/shop/_git/web", "isDisabled": false}
+                    ]}).to_string())
+                }
+            }
+            "/contoso/_apis/git/repositories?api-version=7.1&continuationToken=tok2" => reply(
+                200,
+                &serde_json::json!({"count": 2, "value": [
+                    {"name": "old", "project": {"name": "shop"}, "remoteUrl": "https://dev.azure.com/contoso/shop/_git/old", "isDisabled": true},
+                    {"name": "api", "project": {"name": "pay"}, "remoteUrl": "https://dev.azure.com/contoso/pay/_git/api", "isDisabled": false}
+                ]}).to_string(),
+            ),
+            // Bitbucket Cloud: the next page's URL in the body.
+            "/repositories/acme?pagelen=100" if auth == "Bearer bb-token" => reply(
+                200,
+                &serde_json::json!({"values": [
+                    {"full_name": "acme/site", "updated_on": "2026-11-02T00:00:00Z",
+                     "links": {"clone": [{"name": "ssh", "href": "git@bitbucket.org:acme/site.git"}, {"name": "https", "href": "https://me@bitbucket.org/acme/site.git"}]}}
+                ], "next": format!("{me}/repositories/acme?pagelen=100&page=2")}).to_string(),
+            ),
+            "/repositories/acme?pagelen=100&page=2" if auth == "Bearer bb-token" => reply(
+                200,
+                &serde_json::json!({"values": [
+                    {"full_name": "acme/fork", "parent": {"full_name": "other/x"}, "updated_on": "2026-11-02T00:00:00Z",
+                     "links": {"clone": [{"name": "https", "href": "https://bitbucket.org/acme/fork.git"}]}},
+                    {"full_name": "acme/tools", "updated_on": "2025-01-01T00:00:00Z",
+                     "links": {"clone": [{"name": "https", "href": "https://bitbucket.org/acme/tools.git"}]}}
+                ]}).to_string(),
+            ),
+            _ => reply(404, "{}"),
+        }
+    }));
+    *own.lock().unwrap() = api.base.clone();
+    let work = tempfile::tempdir().unwrap();
+    let ca = api.ca.to_str().unwrap().to_string();
+    let listing = |forge: &[&str], out: &str, env: (&str, &str), extra: &[&str]| {
+        let args = [
+            &["sweep"][..],
+            forge,
+            &["--api-url", &api.base, "--ca-cert", &ca, "-o", out, "-q"],
+            extra,
+        ]
+        .concat();
+        let run = keyguard_env(work.path(), &args, &[env, ("GIT_ALLOW_PROTOCOL", "file")]);
+        assert_eq!(
+            run.code, 3,
+            "the clones fail here, the listing is what counts: {}",
+            run.stderr
+        );
+        let text = std::fs::read_to_string(work.path().join(out).join("repos.txt")).unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listing(
+            &["--azure-devops", "contoso"],
+            "ado",
+            ("AZURE_DEVOPS_TOKEN", "ado-pat"),
+            &[]
+        ),
+        [
+            "https://dev.azure.com/contoso/pay/_git/api",
+            "https://dev.azure.com/contoso/shop/_git/web"
+        ],
+        "disabled repositories are left out; the listing user is not kept in the URL"
+    );
+    assert_eq!(
+        listing(
+            &["--bitbucket-workspace", "acme"],
+            "bb",
+            ("BITBUCKET_TOKEN", "bb-token"),
+            &["--pushed-since", "2026-01-01"]
+        ),
+        ["https://bitbucket.org/acme/site.git"],
+        "no fork, nothing pushed before the date"
+    );
+}

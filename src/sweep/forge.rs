@@ -1,10 +1,12 @@
 //! Listing an organisation's repositories from its forge's REST API: GitHub (an org's or a
-//! user's repositories; GitHub Enterprise Server with `--api-url`) and GitLab (a group's
-//! projects, subgroups included; self-managed with `--api-url`). Pages are followed (`Link:
-//! rel="next"`, `X-Next-Page`); a rate limit (403/429 with `Retry-After` or
+//! user's repositories; GitHub Enterprise Server with `--api-url`), GitLab (a group's
+//! projects, subgroups included; self-managed with `--api-url`), Azure DevOps (an
+//! organisation's or a project's repositories) and Bitbucket Cloud (a workspace's). Pages are
+//! followed (`Link: rel="next"`, `X-Next-Page`, `x-ms-continuationtoken`, a body's `next`);
+//! a rate limit (403/429 with `Retry-After` or
 //! `X-RateLimit-Reset`) is waited out up to a bound, then the listing fails with when to
-//! resume; a 5xx is retried. The token (`GITHUB_TOKEN`, `GITLAB_TOKEN`) goes only to the API
-//! host and is never printed.
+//! resume; a 5xx is retried. The token (`GITHUB_TOKEN`, `GITLAB_TOKEN`,
+//! `AZURE_DEVOPS_TOKEN`, `BITBUCKET_TOKEN`) goes only to the API host and is never printed.
 
 use crate::error::Error;
 use serde_json::Value;
@@ -15,6 +17,18 @@ pub enum Forge {
     GitHubOrg(String),
     GitHubUser(String),
     GitLabGroup(String),
+    /// `ORG` or `ORG/PROJECT`.
+    AzureDevOps(String),
+    BitbucketWorkspace(String),
+}
+
+/// How a forge says where the next page is, and how it wants the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    GitHub,
+    GitLab,
+    Azure,
+    Bitbucket,
 }
 
 /// One listed repository.
@@ -67,16 +81,16 @@ impl Default for ListOptions {
 
 /// List the repositories of `forge`, filtered, sorted by name (every shard lists the same).
 pub fn list(forge: &Forge, opts: &ListOptions) -> Result<Vec<Listed>, Error> {
-    let (api, first, gitlab) = match forge {
+    let (api, first, kind) = match forge {
         Forge::GitHubOrg(o) => (
             opts.api.as_deref().unwrap_or("https://api.github.com"),
             format!("/orgs/{}/repos?per_page=100&type=all", enc(o)),
-            false,
+            Kind::GitHub,
         ),
         Forge::GitHubUser(u) => (
             opts.api.as_deref().unwrap_or("https://api.github.com"),
             format!("/users/{}/repos?per_page=100&type=owner", enc(u)),
-            false,
+            Kind::GitHub,
         ),
         Forge::GitLabGroup(g) => (
             opts.api.as_deref().unwrap_or("https://gitlab.com/api/v4"),
@@ -84,13 +98,34 @@ pub fn list(forge: &Forge, opts: &ListOptions) -> Result<Vec<Listed>, Error> {
                 "/groups/{}/projects?include_subgroups=true&per_page=100&order_by=id&sort=asc",
                 enc(g)
             ),
-            true,
+            Kind::GitLab,
+        ),
+        Forge::AzureDevOps(op) => {
+            let path = op
+                .split('/')
+                .filter(|p| !p.is_empty())
+                .map(enc)
+                .collect::<Vec<_>>()
+                .join("/");
+            (
+                opts.api.as_deref().unwrap_or("https://dev.azure.com"),
+                format!("/{path}/_apis/git/repositories?api-version=7.1"),
+                Kind::Azure,
+            )
+        }
+        Forge::BitbucketWorkspace(w) => (
+            opts.api
+                .as_deref()
+                .unwrap_or("https://api.bitbucket.org/2.0"),
+            format!("/repositories/{}?pagelen=100", enc(w)),
+            Kind::Bitbucket,
         ),
     };
     let api = api.trim_end_matches('/');
     let agent = agent(opts)?;
     let host = host_of(api);
-    let mut url = format!("{api}{first}");
+    let first = format!("{api}{first}");
+    let mut url = first.clone();
     let mut out = Vec::new();
     let mut pages = 0;
     loop {
@@ -100,22 +135,41 @@ pub fn list(forge: &Forge, opts: &ListOptions) -> Result<Vec<Listed>, Error> {
                 "{api}: more than 10,000 pages; stopping"
             )));
         }
-        let (body, next) = get_page(&agent, &url, gitlab, opts)?;
-        let items: Vec<Value> = serde_json::from_str(&body).map_err(|e| {
+        let page = get_page(&agent, &url, kind, opts)?;
+        let bad = |e: &dyn std::fmt::Display| {
             Error::Usage(format!(
                 "{}: the answer is not a JSON list of repositories ({e})",
                 redact_query(&url)
             ))
-        })?;
-        for v in &items {
-            if let Some(l) = if gitlab {
-                gitlab_item(v)
-            } else {
-                github_item(v)
-            } {
-                out.push(l);
-            }
+        };
+        let body: Value = serde_json::from_str(&page.body).map_err(|e| bad(&e))?;
+        let items = match kind {
+            Kind::GitHub | Kind::GitLab => body.as_array(),
+            Kind::Azure => body["value"].as_array(),
+            Kind::Bitbucket => body["values"].as_array(),
         }
+        .ok_or_else(|| bad(&"no list of repositories in it"))?;
+        for v in items {
+            let item = match kind {
+                Kind::GitHub => github_item(v),
+                Kind::GitLab => gitlab_item(v),
+                Kind::Azure => azure_item(v),
+                Kind::Bitbucket => bitbucket_item(v),
+            };
+            out.extend(item);
+        }
+        let next = match kind {
+            Kind::GitHub => page.link.as_deref().and_then(next_link),
+            Kind::GitLab => page
+                .next_page
+                .filter(|p| !p.is_empty())
+                .map(|p| with_param(&url, "page", &p)),
+            Kind::Azure => page
+                .continuation
+                .filter(|c| !c.is_empty())
+                .map(|c| with_param(&first, "continuationToken", &c)),
+            Kind::Bitbucket => body["next"].as_str().map(str::to_string),
+        };
         match next {
             // Follow only pages on the same host: a `Link` cannot send the token elsewhere.
             Some(n) if host_of(&n) == host => url = n,
@@ -155,6 +209,42 @@ fn github_item(v: &Value) -> Option<Listed> {
     })
 }
 
+fn azure_item(v: &Value) -> Option<Listed> {
+    Some(Listed {
+        name: format!("{}/{}", v["project"]["name"].as_str()?, v["name"].as_str()?),
+        clone_url: v["remoteUrl"].as_str().map(strip_user)?,
+        archived: v["isDisabled"].as_bool().unwrap_or(false),
+        fork: v["isFork"].as_bool().unwrap_or(false),
+        pushed_at: String::new(),
+    })
+}
+
+fn bitbucket_item(v: &Value) -> Option<Listed> {
+    let https = v["links"]["clone"]
+        .as_array()?
+        .iter()
+        .find(|c| c["name"] == "https")?;
+    Some(Listed {
+        name: v["full_name"].as_str()?.to_string(),
+        clone_url: strip_user(https["href"].as_str()?),
+        archived: false,
+        fork: v.get("parent").is_some_and(|p| !p.is_null()),
+        pushed_at: v["updated_on"].as_str().unwrap_or("").to_string(),
+    })
+}
+
+/// `https://user@host/…` → `https://host/…`: forges put the listing user in clone URLs.
+fn strip_user(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{scheme}://{host}{path}")
+        }
+        None => url.to_string(),
+    }
+}
+
 fn gitlab_item(v: &Value) -> Option<Listed> {
     Some(Listed {
         name: v["path_with_namespace"].as_str()?.to_string(),
@@ -190,23 +280,31 @@ fn filter(opts: &ListOptions) -> Result<impl Fn(&Listed) -> bool, Error> {
     })
 }
 
-/// One page: its body and the next page's URL. Rate limits are waited out (up to
-/// `max_wait`), 5xx retried three times.
-fn get_page(
-    agent: &ureq::Agent,
-    url: &str,
-    gitlab: bool,
-    opts: &ListOptions,
-) -> Result<(String, Option<String>), Error> {
+/// One page's body and the headers that say where the next one is.
+struct Page {
+    body: String,
+    link: Option<String>,
+    next_page: Option<String>,
+    continuation: Option<String>,
+}
+
+/// One page. Rate limits are waited out (up to `max_wait`), 5xx retried three times.
+fn get_page(agent: &ureq::Agent, url: &str, kind: Kind, opts: &ListOptions) -> Result<Page, Error> {
     let shown = redact_query(url);
     let mut server_errors = 0;
     loop {
         let mut req = agent.get(url).header("Accept", "application/json");
         if let Some(t) = &opts.token {
-            req = if gitlab {
-                req.header("PRIVATE-TOKEN", t.as_str())
-            } else {
-                req.header("Authorization", format!("Bearer {t}").as_str())
+            req = match kind {
+                Kind::GitLab => req.header("PRIVATE-TOKEN", t.as_str()),
+                Kind::Azure => {
+                    use base64::Engine;
+                    let basic = base64::engine::general_purpose::STANDARD.encode(format!(":{t}"));
+                    req.header("Authorization", format!("Basic {basic}").as_str())
+                }
+                Kind::GitHub | Kind::Bitbucket => {
+                    req.header("Authorization", format!("Bearer {t}").as_str())
+                }
             };
         }
         let mut resp = req
@@ -224,13 +322,11 @@ fn get_page(
             header("x-ratelimit-remaining"),
             header("x-ratelimit-reset"),
         );
-        let next = if gitlab {
-            header("x-next-page")
-                .filter(|p| !p.is_empty())
-                .map(|p| with_page(url, &p))
-        } else {
-            header("link").and_then(|l| next_link(&l))
-        };
+        let (link, next_page, continuation) = (
+            header("link"),
+            header("x-next-page"),
+            header("x-ms-continuationtoken"),
+        );
         let body = resp
             .body_mut()
             .with_config()
@@ -238,7 +334,14 @@ fn get_page(
             .read_to_string()
             .unwrap_or_default();
         match status {
-            200 => return Ok((body, next)),
+            200 => {
+                return Ok(Page {
+                    body,
+                    link,
+                    next_page,
+                    continuation,
+                })
+            }
             403 | 429 if retry_after.is_some() || remaining.as_deref() == Some("0") => {
                 let wait = match (&retry_after, &reset) {
                     (Some(s), _) => s.trim().parse::<u64>().unwrap_or(60),
@@ -292,15 +395,16 @@ fn next_link(link: &str) -> Option<String> {
     })
 }
 
-/// `url` with its `page` query parameter set to `page`.
-fn with_page(url: &str, page: &str) -> String {
+/// `url` with its query parameter `key` set to `value`.
+fn with_param(url: &str, key: &str, value: &str) -> String {
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let prefix = format!("{key}=");
     let mut parts: Vec<String> = query
         .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("page="))
+        .filter(|p| !p.is_empty() && !p.starts_with(&prefix))
         .map(str::to_string)
         .collect();
-    parts.push(format!("page={}", enc(page)));
+    parts.push(format!("{key}={}", enc(value)));
     format!("{base}?{}", parts.join("&"))
 }
 
@@ -333,12 +437,17 @@ mod tests {
         );
         assert_eq!(next_link(r#"<https://h/a?page=1>; rel="prev""#), None);
         assert_eq!(
-            with_page(
+            with_param(
                 "https://h/api/v4/groups/g/projects?per_page=100&page=1",
+                "page",
                 "2"
             ),
             "https://h/api/v4/groups/g/projects?per_page=100&page=2"
         );
         assert_eq!(enc("team/sub group"), "team%2Fsub%20group");
+        assert_eq!(
+            strip_user("https://me@bitbucket.org/ws/repo.git"),
+            "https://bitbucket.org/ws/repo.git"
+        );
     }
 }
