@@ -108,3 +108,16 @@ pub fn write_atomic(path: &std::path::Path, bytes: &[u8]) -> Result<(), crate::E
     }
     Ok(())
 }
+
+/// Percent-encode everything but RFC 3986's unreserved characters and those in `keep`.
+pub fn percent_encode(s: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

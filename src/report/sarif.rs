@@ -447,15 +447,7 @@ fn line_hash(f: &Finding) -> String {
 
 /// Percent-encode a relative path for a SARIF `uri` (RFC 3986 unreserved and `/` kept).
 fn uri_encode(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    super::percent_encode(path, b"/")
 }
 
 #[cfg(test)]

@@ -421,7 +421,7 @@ fn redact_query(url: &str) -> String {
 }
 
 fn enc(s: &str) -> String {
-    crate::verify::spec::percent(s).replace(':', "%3A")
+    crate::report::percent_encode(s, b"")
 }
 
 #[cfg(test)]

@@ -161,15 +161,7 @@ pub fn fill(template: &str, secret: &str, companion: &str) -> String {
 
 /// Percent-encode everything but RFC 3986's unreserved characters and `:`.
 pub fn percent(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::report::percent_encode(s, b":")
 }
 
 #[cfg(test)]
