@@ -151,6 +151,14 @@ pub struct SweepArgs {
     /// Only repositories pushed on or after this date (YYYY-MM-DD).
     #[arg(long, value_name = "DATE")]
     pub pushed_since: Option<String>,
+    /// Only listed repositories of this visibility: public, private or internal (GitHub
+    /// Enterprise, GitLab). Repeatable; default: every visibility the token can see.
+    #[arg(long, value_name = "VISIBILITY", value_parser = ["public", "private", "internal"])]
+    pub visibility: Vec<String>,
+    /// List the forge's repositories into `<out>/repos.txt` and stop: the exact list the
+    /// shards of a sweep then read with `--repos` (one listing for every worker).
+    #[arg(long, conflicts_with_all = ["repos", "root"])]
+    pub list_only: bool,
     /// The longest rate-limit wait accepted while listing before giving up.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "15m")]
     pub max_wait: std::time::Duration,
@@ -174,6 +182,10 @@ pub struct SweepArgs {
     /// Scan only the tree of HEAD, not the whole history.
     #[arg(long)]
     pub head_only: bool,
+    /// Clone and fetch URLs shallow: only the last N commits of each branch and tag are
+    /// downloaded and scanned (each result says the history before them was not).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub depth: Option<u32>,
     /// Also check each repository's working tree against these policy files. Repeatable.
     #[arg(long = "policy", value_name = "FILE")]
     pub policies: Vec<PathBuf>,

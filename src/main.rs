@@ -283,6 +283,8 @@ fn sweep(args: SweepArgs) -> Result<ExitCode, Error> {
                     archived: args.archived,
                     forks: args.forks,
                     pushed_since: args.pushed_since.clone(),
+                    visibility: args.visibility.clone(),
+                    resume: Some(args.out.join("listing.partial.json")),
                     max_wait: args.max_wait,
                     ca_certs: args.verify_net.ca_cert.clone(),
                     ..Default::default()
@@ -298,6 +300,16 @@ fn sweep(args: SweepArgs) -> Result<ExitCode, Error> {
             std::fs::create_dir_all(&args.out).map_err(|e| Error::io(&args.out, &e))?;
             let file = args.out.join("repos.txt");
             keyguard::report::write_atomic(&file, text.as_bytes())?;
+            if args.list_only {
+                if !args.quiet {
+                    eprintln!(
+                        "keyguard sweep: {} repositories listed -> {}",
+                        listed.len(),
+                        file.display()
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let (r, w) = sweep::read_repo_list(&file)?;
             (r, w, format!("--repos {}", file.display()))
         }
@@ -319,6 +331,7 @@ fn sweep(args: SweepArgs) -> Result<ExitCode, Error> {
         jobs: args.jobs,
         shard: args.shard,
         head_only: args.head_only,
+        depth: args.depth,
         policies: args.policies.clone(),
         force: args.force,
         repo_timeout: args.repo_timeout,

@@ -498,3 +498,227 @@ fn azure_devops_and_bitbucket_listings_follow_their_pages() {
         "no fork, nothing pushed before the date"
     );
 }
+
+#[test]
+fn a_listing_cut_by_a_long_rate_limit_resumes_at_its_page_and_filters_by_visibility() {
+    let own = Arc::new(Mutex::new(String::new()));
+    let (first_hits, limited) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (me, fh, lim) = (own.clone(), first_hits.clone(), limited.clone());
+    let repo = |name: &str, visibility: &str| {
+        serde_json::json!({
+            "full_name": name, "clone_url": format!("https://git.invalid/{name}.git"),
+            "archived": false, "fork": false, "pushed_at": "2026-11-01T10:00:00Z",
+            "visibility": visibility
+        })
+    };
+    let api = serve(Arc::new(move |r: &Req| {
+        let me = me.lock().unwrap().clone();
+        match r.path.as_str() {
+            "/orgs/acme/repos?per_page=100&type=all" => {
+                fh.fetch_add(1, Ordering::SeqCst);
+                Reply {
+                    extra: vec![(
+                        "Link",
+                        format!(
+                            "<{me}/orgs/acme/repos?per_page=100&type=all&page=2>; rel=\"next\""
+                        ),
+                    )],
+                    ..reply(
+                        200,
+                        &serde_json::json!([
+                            repo("acme/site", "public"),
+                            repo("acme/vault", "private")
+                        ])
+                        .to_string(),
+                    )
+                }
+            }
+            // The first time: rate limited for an hour (longer than --max-wait).
+            "/orgs/acme/repos?per_page=100&type=all&page=2"
+                if lim.fetch_add(1, Ordering::SeqCst) == 0 =>
+            {
+                Reply {
+                    extra: vec![
+                        ("X-RateLimit-Remaining", "0".into()),
+                        ("Retry-After", "3600".into()),
+                    ],
+                    ..reply(403, r#"{"message":"API rate limit exceeded"}"#)
+                }
+            }
+            "/orgs/acme/repos?per_page=100&type=all&page=2" => reply(
+                200,
+                &serde_json::json!([
+                    repo("acme/intranet", "internal"),
+                    repo("acme/www", "public")
+                ])
+                .to_string(),
+            ),
+            _ => reply(404, "{}"),
+        }
+    }));
+    *own.lock().unwrap() = api.base.clone();
+    let work = tempfile::tempdir().unwrap();
+    let ca = api.ca.to_str().unwrap().to_string();
+    let sweep = || {
+        keyguard_env(
+            work.path(),
+            &[
+                "sweep",
+                "--github-org",
+                "acme",
+                "--api-url",
+                &api.base,
+                "--ca-cert",
+                &ca,
+                "--max-wait",
+                "2s",
+                "--visibility",
+                "public",
+                "--visibility",
+                "internal",
+                "-o",
+                "out",
+                "-q",
+            ],
+            &[("GITHUB_TOKEN", "t"), ("GIT_ALLOW_PROTOCOL", "file")],
+        )
+    };
+    let run = sweep();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("rate limited for 3600s")
+            && run.stderr.contains("listing.partial.json"),
+        "{}",
+        run.stderr
+    );
+    assert!(work.path().join("out/listing.partial.json").is_file());
+    assert!(
+        !work.path().join("out/repos.txt").exists(),
+        "no listing is saved half-done"
+    );
+
+    // The next run asks only the page that was cut, and lists everything.
+    let run = sweep();
+    assert_eq!(
+        run.code, 3,
+        "the clones fail here, the listing counts: {}",
+        run.stderr
+    );
+    assert_eq!(
+        first_hits.load(Ordering::SeqCst),
+        1,
+        "the first page was asked again"
+    );
+    assert_eq!(limited.load(Ordering::SeqCst), 2);
+    assert!(!work.path().join("out/listing.partial.json").exists());
+    let listing = std::fs::read_to_string(work.path().join("out/repos.txt")).unwrap();
+    let urls: Vec<&str> = listing.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        urls,
+        [
+            "https://git.invalid/acme/intranet.git",
+            "https://git.invalid/acme/site.git",
+            "https://git.invalid/acme/www.git"
+        ],
+        "the private repository is left out, the resumed page is in"
+    );
+}
+
+#[test]
+fn depth_keeps_clones_and_fetches_shallow_over_http_and_file_urls() {
+    let git_root = tempfile::tempdir().unwrap();
+    // An old commit holds a token that a later commit removed.
+    let work = tempfile::tempdir().unwrap();
+    git_ok(work.path(), &["init", "-q"]);
+    write(
+        work.path(),
+        "old.env",
+        format!("GITHUB_TOKEN={}\n", github_token(61)).as_bytes(),
+    );
+    git_ok(work.path(), &["add", "-A"]);
+    git_ok(work.path(), &["commit", "-q", "-m", "old"]);
+    std::fs::remove_file(work.path().join("old.env")).unwrap();
+    write(work.path(), "README", b"clean\n");
+    git_ok(work.path(), &["add", "-A"]);
+    git_ok(work.path(), &["commit", "-q", "-m", "clean"]);
+    let bare = git_root.path().join("acme/app.git");
+    std::fs::create_dir_all(bare.parent().unwrap()).unwrap();
+    git_ok(
+        work.path(),
+        &["clone", "-q", "--bare", ".", bare.to_str().unwrap()],
+    );
+    let (git_base, _) = git_server(git_root.path().to_path_buf());
+
+    let out = tempfile::tempdir().unwrap();
+    let list = out.path().join("repos.txt");
+    std::fs::write(
+        &list,
+        format!("{git_base}/acme/app.git\nfile://{}\n", bare.display()),
+    )
+    .unwrap();
+    let sweep = |dir: &str, depth: &[&str]| {
+        let args = [
+            &["sweep", "--repos", list.to_str().unwrap(), "-o", dir, "-q"][..],
+            depth,
+        ]
+        .concat();
+        keyguard_env(out.path(), &args, &[])
+    };
+    let findings = |dir: &str| -> Vec<usize> {
+        let mut v: Vec<(String, usize)> = std::fs::read_dir(out.path().join(dir).join("repos"))
+            .unwrap()
+            .map(|e| {
+                let r: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(e.unwrap().path()).unwrap())
+                        .unwrap();
+                assert_eq!(r["status"], "ok", "{r}");
+                (
+                    r["name"].as_str().unwrap().to_string(),
+                    r["findings"].as_u64().unwrap() as usize,
+                )
+            })
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, n)| n).collect()
+    };
+    // Full history: the old token is found in both.
+    assert_eq!(sweep("full", &[]).code, 1);
+    assert_eq!(findings("full"), [1, 1]);
+    // --depth 1: only the tip is downloaded and scanned, and each result says so.
+    let run = sweep("shallow", &["--depth", "1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(findings("shallow"), [0, 0]);
+    for e in std::fs::read_dir(out.path().join("shallow/cache")).unwrap() {
+        let p = e.unwrap().path();
+        assert!(
+            p.join("shallow").is_file(),
+            "{} is not shallow",
+            p.display()
+        );
+        let n = git_ok(&p, &["rev-list", "--all", "--count"]);
+        assert_eq!(n.trim(), "1", "{}", p.display());
+    }
+    for e in std::fs::read_dir(out.path().join("shallow/repos")).unwrap() {
+        let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+        assert!(
+            text.contains("shallow"),
+            "the result does not say it is partial: {text}"
+        );
+    }
+    // A new commit upstream: the shallow re-sweep fetches it and stays shallow.
+    write(work.path(), "README", b"clean again\n");
+    git_ok(work.path(), &["commit", "-qam", "again"]);
+    let branch = git_ok(work.path(), &["rev-parse", "--abbrev-ref", "HEAD"]);
+    let refspec = format!("HEAD:refs/heads/{}", branch.trim());
+    git_ok(
+        work.path(),
+        &["push", "-q", bare.to_str().unwrap(), &refspec],
+    );
+    let run = sweep("shallow", &["--depth", "1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for e in std::fs::read_dir(out.path().join("shallow/cache")).unwrap() {
+        let p = e.unwrap().path();
+        let log = git_ok(&p, &["log", "--format=%s", "HEAD"]);
+        assert_eq!(log.trim(), "again", "{}", p.display());
+    }
+}

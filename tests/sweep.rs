@@ -644,9 +644,65 @@ fn keyguard_commands(v: &Value) -> Vec<String> {
 }
 
 fn run_line(dir: &Path, line: &str) -> Run {
+    run_line_env(dir, line, &[])
+}
+
+/// A template's command line run here. `--github-org` lines are pointed at `forge` (a
+/// local API answering GitHub's shape) with its CA.
+fn run_line_env(dir: &Path, line: &str, env: &[(&str, &str)]) -> Run {
     assert!(!line.contains('$'), "unknown variable left in `{line}`");
-    let args: Vec<&str> = line.split_whitespace().skip(1).collect();
-    run(dir, &args)
+    let mut c = Command::new(bin());
+    c.args(line.split_whitespace().skip(1))
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run keyguard").into()
+}
+
+/// A local HTTPS server answering `GET /orgs/acme/repos` in GitHub's shape (two pages) with
+/// file:// clone URLs of the repositories in `list` (relative to `d`). Only `token` is let in.
+fn github_api(d: &Path, list: &str, token: &'static str) -> common::https::Server {
+    use common::https::{reply, serve, Reply, Req};
+    use std::sync::{Arc, Mutex};
+    let repos: Vec<Value> = list
+        .lines()
+        .map(|rel| {
+            serde_json::json!({
+                "full_name": format!("acme/{}", rel.replace('/', "-")),
+                "clone_url": format!("file://{}", d.join(rel).display()),
+                "archived": false, "fork": false, "pushed_at": "2026-11-01T00:00:00Z",
+                "visibility": "private"
+            })
+        })
+        .collect();
+    let own = Arc::new(Mutex::new(String::new()));
+    let me = own.clone();
+    let api = serve(Arc::new(move |r: &Req| {
+        if r.headers.get("authorization").map(String::as_str) != Some(&format!("Bearer {token}")) {
+            return reply(401, "{}");
+        }
+        let (first, second) = repos.split_at(repos.len() / 2);
+        match r.path.as_str() {
+            "/orgs/acme/repos?per_page=100&type=all" => Reply {
+                extra: vec![(
+                    "Link",
+                    format!(
+                        "<{}/orgs/acme/repos?per_page=100&type=all&page=2>; rel=\"next\"",
+                        me.lock().unwrap()
+                    ),
+                )],
+                ..reply(200, &Value::from(first.to_vec()).to_string())
+            },
+            "/orgs/acme/repos?per_page=100&type=all&page=2" => {
+                reply(200, &Value::from(second.to_vec()).to_string())
+            }
+            _ => reply(404, "{}"),
+        }
+    }));
+    *own.lock().unwrap() = api.base.clone();
+    api
 }
 
 #[test]
@@ -655,29 +711,43 @@ fn the_scale_templates_parse_and_their_commands_run_every_shard_and_merge() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let list = organisation(d);
-    write(d, "config/repos.txt", list.as_bytes());
+    let api = github_api(d, &list, "forge-token-7");
+    let forge = |line: &str| {
+        format!(
+            "{} --api-url {} --ca-cert {}",
+            line.replace("\"$ORG\"", "acme"),
+            api.base,
+            api.ca.display()
+        )
+    };
+    let env = [
+        ("GITHUB_TOKEN", "forge-token-7"),
+        ("GIT_ALLOW_PROTOCOL", "file"),
+    ];
 
-    // Kubernetes: pod K of the Indexed Job runs shard K into /results/shard-K; the merge
-    // Job runs after the sweep is complete.
+    // Kubernetes: pod K of the Indexed Job lists the organisation and runs shard K into
+    // /results/shard-K; the merge Job runs after the sweep is complete.
     let job = &yaml_to_json(&docs.join("kubernetes-indexed-job.yml"));
     assert_eq!(job["spec"]["completionMode"], "Indexed");
     let cmds = keyguard_commands(job);
     assert_eq!(cmds.len(), 1, "{cmds:?}");
-    let local = |s: &str| {
-        s.replace("/config/", "config/")
-            .replace("/results", "results")
-            .replace("/cache", "cache")
-    };
+    let local = |s: &str| s.replace("/results", "results").replace("/cache", "cache");
     let shards = job["spec"]["completions"].as_u64().unwrap();
     assert_eq!(shards, 4);
     for k in 0..shards {
-        let line = local(
+        let line = local(&forge(
             &cmds[0]
                 .replace("$JOB_COMPLETION_INDEX", &k.to_string())
                 .replace("$SHARDS", &shards.to_string()),
-        );
-        let r = run_line(d, &line);
+        ));
+        let r = run_line_env(d, &line, &env);
         assert!([0, 1, 3, 4].contains(&r.code), "`{line}`: {}", r.stderr);
+        let listed =
+            std::fs::read_to_string(d.join(format!("results/shard-{k}/repos.txt"))).unwrap();
+        assert_eq!(
+            listed.lines().filter(|l| l.starts_with("file://")).count(),
+            8
+        );
     }
     let merge = keyguard_commands(&yaml_to_json(&docs.join("kubernetes-merge-job.yml")));
     assert_eq!(merge.len(), 2, "{merge:?}");
@@ -693,10 +763,16 @@ fn the_scale_templates_parse_and_their_commands_run_every_shard_and_merge() {
     assert_eq!(merged["summary"]["findings"], 6);
     assert!(d.join("results/merged/report.html").is_file());
 
-    // GitHub Actions: each matrix job sweeps into `out`, uploaded as keyguard-shard-K and
+    // GitHub Actions: the list job saves the listing (an artifact the matrix jobs download
+    // as repos.txt); each matrix job sweeps it into `out`, uploaded as keyguard-shard-K and
     // downloaded by the merge job into shards/.
-    write(d, "repos.txt", list.as_bytes());
     let gha = yaml_to_json(&docs.join("github-actions-sweep.yml"));
+    let list_cmds = keyguard_commands(&gha["jobs"]["list"]);
+    assert_eq!(list_cmds.len(), 1, "{list_cmds:?}");
+    let r = run_line_env(d, &forge(&list_cmds[0]), &env);
+    assert_eq!(r.code, 0, "`{}`: {}", list_cmds[0], r.stderr);
+    assert!(!d.join("listing/repos").exists(), "--list-only swept");
+    std::fs::copy(d.join("listing/repos.txt"), d.join("repos.txt")).unwrap();
     let matrix: Vec<u64> = gha["jobs"]["sweep"]["strategy"]["matrix"]["shard"]
         .as_array()
         .unwrap()
@@ -707,7 +783,7 @@ fn the_scale_templates_parse_and_their_commands_run_every_shard_and_merge() {
     assert_eq!(sweep_cmds.len(), 1);
     for k in &matrix {
         let line = sweep_cmds[0].replace("${{ matrix.shard }}", &k.to_string());
-        let r = run_line(d, &line);
+        let r = run_line_env(d, &line, &env[1..]);
         assert!([0, 1, 3, 4].contains(&r.code), "`{line}`: {}", r.stderr);
         std::fs::create_dir_all(d.join("shards")).unwrap();
         std::fs::rename(d.join("out"), d.join(format!("shards/keyguard-shard-{k}"))).unwrap();

@@ -23,8 +23,9 @@ pub enum Forge {
 }
 
 /// How a forge says where the next page is, and how it wants the token.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub enum Kind {
     GitHub,
     GitLab,
     Azure,
@@ -32,7 +33,7 @@ enum Kind {
 }
 
 /// One listed repository.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Listed {
     /// `org/repo` or `group/sub/project`.
     pub name: String,
@@ -42,6 +43,9 @@ pub struct Listed {
     pub fork: bool,
     /// RFC 3339, as the forge says (`pushed_at`, `last_activity_at`).
     pub pushed_at: String,
+    /// `public`, `private` or `internal` (`""` when the forge does not say).
+    #[serde(default)]
+    pub visibility: String,
 }
 
 /// What to list and how.
@@ -56,6 +60,11 @@ pub struct ListOptions {
     pub forks: bool,
     /// Only repositories pushed on or after this date (`YYYY-MM-DD`).
     pub pushed_since: Option<String>,
+    /// Only these visibilities (`public`, `private`, `internal`); empty: all.
+    pub visibility: Vec<String>,
+    /// Where an interrupted listing keeps what it has (the repositories so far and the page
+    /// to ask next), so that the next run resumes there instead of starting over.
+    pub resume: Option<std::path::PathBuf>,
     /// The longest rate-limit wait accepted before failing.
     pub max_wait: Duration,
     pub timeout: Duration,
@@ -72,6 +81,8 @@ impl Default for ListOptions {
             archived: false,
             forks: false,
             pushed_since: None,
+            visibility: Vec::new(),
+            resume: None,
             max_wait: Duration::from_secs(15 * 60),
             timeout: Duration::from_secs(30),
             ca_certs: Vec::new(),
@@ -127,6 +138,19 @@ pub fn list(forge: &Forge, opts: &ListOptions) -> Result<Vec<Listed>, Error> {
     let first = format!("{api}{first}");
     let mut url = first.clone();
     let mut out = Vec::new();
+    if let Some(p) = opts.resume.as_deref().filter(|p| p.exists()) {
+        // Resume only the very listing that was interrupted (same forge, API and query).
+        match std::fs::read(p)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Partial>(&b).ok())
+        {
+            Some(partial) if partial.first == first && host_of(&partial.next) == host => {
+                out = partial.listed;
+                url = partial.next;
+            }
+            _ => {}
+        }
+    }
     let mut pages = 0;
     loop {
         pages += 1;
@@ -135,41 +159,12 @@ pub fn list(forge: &Forge, opts: &ListOptions) -> Result<Vec<Listed>, Error> {
                 "{api}: more than 10,000 pages; stopping"
             )));
         }
-        let page = get_page(&agent, &url, kind, opts)?;
-        let bad = |e: &dyn std::fmt::Display| {
-            Error::Usage(format!(
-                "{}: the answer is not a JSON list of repositories ({e})",
-                redact_query(&url)
-            ))
+        let page = match get_page(&agent, &url, kind, opts) {
+            Ok(p) => p,
+            Err(e) => return Err(save_partial(opts, &first, &url, &out, e)),
         };
-        let body: Value = serde_json::from_str(&page.body).map_err(|e| bad(&e))?;
-        let items = match kind {
-            Kind::GitHub | Kind::GitLab => body.as_array(),
-            Kind::Azure => body["value"].as_array(),
-            Kind::Bitbucket => body["values"].as_array(),
-        }
-        .ok_or_else(|| bad(&"no list of repositories in it"))?;
-        for v in items {
-            let item = match kind {
-                Kind::GitHub => github_item(v),
-                Kind::GitLab => gitlab_item(v),
-                Kind::Azure => azure_item(v),
-                Kind::Bitbucket => bitbucket_item(v),
-            };
-            out.extend(item);
-        }
-        let next = match kind {
-            Kind::GitHub => page.link.as_deref().and_then(next_link),
-            Kind::GitLab => page
-                .next_page
-                .filter(|p| !p.is_empty())
-                .map(|p| with_param(&url, "page", &p)),
-            Kind::Azure => page
-                .continuation
-                .filter(|c| !c.is_empty())
-                .map(|c| with_param(&first, "continuationToken", &c)),
-            Kind::Bitbucket => body["next"].as_str().map(str::to_string),
-        };
+        let (items, next) = parse_page(kind, &first, &url, &page)?;
+        out.extend(items);
         match next {
             // Follow only pages on the same host: a `Link` cannot send the token elsewhere.
             Some(n) if host_of(&n) == host => url = n,
@@ -183,11 +178,109 @@ pub fn list(forge: &Forge, opts: &ListOptions) -> Result<Vec<Listed>, Error> {
             None => break,
         }
     }
+    if let Some(p) = &opts.resume {
+        let _ = std::fs::remove_file(p);
+    }
     let keep = filter(opts)?;
     out.retain(|l| keep(l));
     out.sort_by(|a, b| a.name.cmp(&b.name));
     out.dedup_by(|a, b| a.name == b.name);
     Ok(out)
+}
+
+/// An interrupted listing: what [`ListOptions::resume`] holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Partial {
+    /// The listing's first page: a resume must be of the same listing.
+    first: String,
+    /// The page to ask next.
+    next: String,
+    listed: Vec<Listed>,
+}
+
+/// Keep what an interrupted listing has, and say so in its error.
+fn save_partial(opts: &ListOptions, first: &str, next: &str, listed: &[Listed], e: Error) -> Error {
+    let Some(path) = opts
+        .resume
+        .as_deref()
+        .filter(|_| next != first || !listed.is_empty())
+    else {
+        return e;
+    };
+    let partial = Partial {
+        first: first.to_string(),
+        next: next.to_string(),
+        listed: listed.to_vec(),
+    };
+    let saved = path
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .map_err(|e| Error::io(path, &e))
+        .and_then(|_| {
+            crate::report::write_atomic(
+                path,
+                serde_json::to_string(&partial)
+                    .expect("a listing serialises")
+                    .as_bytes(),
+            )
+        });
+    match saved {
+        Ok(()) => Error::Usage(format!(
+            "{e}; the {} repositories listed so far are kept in {}: the next run resumes the listing there",
+            listed.len(),
+            path.display()
+        )),
+        Err(_) => e,
+    }
+}
+
+/// One page of a listing: its repositories and the URL of the next page. `first` is the
+/// listing's first page, `url` this one's. A body that is not the forge's list shape is an
+/// error naming the page.
+#[doc(hidden)]
+pub fn parse_page(
+    kind: Kind,
+    first: &str,
+    url: &str,
+    page: &Page,
+) -> Result<(Vec<Listed>, Option<String>), Error> {
+    let bad = |e: &dyn std::fmt::Display| {
+        Error::Usage(format!(
+            "{}: the answer is not a JSON list of repositories ({e})",
+            redact_query(url)
+        ))
+    };
+    let body: Value = serde_json::from_str(&page.body).map_err(|e| bad(&e))?;
+    let items = match kind {
+        Kind::GitHub | Kind::GitLab => body.as_array(),
+        Kind::Azure => body["value"].as_array(),
+        Kind::Bitbucket => body["values"].as_array(),
+    }
+    .ok_or_else(|| bad(&"no list of repositories in it"))?;
+    let listed = items
+        .iter()
+        .filter_map(|v| match kind {
+            Kind::GitHub => github_item(v),
+            Kind::GitLab => gitlab_item(v),
+            Kind::Azure => azure_item(v),
+            Kind::Bitbucket => bitbucket_item(v),
+        })
+        .collect();
+    let next = match kind {
+        Kind::GitHub => page.link.as_deref().and_then(next_link),
+        Kind::GitLab => page
+            .next_page
+            .clone()
+            .filter(|p| !p.is_empty())
+            .map(|p| with_param(url, "page", &p)),
+        Kind::Azure => page
+            .continuation
+            .clone()
+            .filter(|c| !c.is_empty())
+            .map(|c| with_param(first, "continuationToken", &c)),
+        Kind::Bitbucket => body["next"].as_str().map(str::to_string),
+    };
+    Ok((listed, next))
 }
 
 fn agent(opts: &ListOptions) -> Result<ureq::Agent, Error> {
@@ -206,7 +299,16 @@ fn github_item(v: &Value) -> Option<Listed> {
         archived: v["archived"].as_bool().unwrap_or(false),
         fork: v["fork"].as_bool().unwrap_or(false),
         pushed_at: v["pushed_at"].as_str().unwrap_or("").to_string(),
+        visibility: v["visibility"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .or_else(|| v["private"].as_bool().map(private_or_public))
+            .unwrap_or_default(),
     })
+}
+
+fn private_or_public(private: bool) -> String {
+    if private { "private" } else { "public" }.to_string()
 }
 
 fn azure_item(v: &Value) -> Option<Listed> {
@@ -216,6 +318,10 @@ fn azure_item(v: &Value) -> Option<Listed> {
         archived: v["isDisabled"].as_bool().unwrap_or(false),
         fork: v["isFork"].as_bool().unwrap_or(false),
         pushed_at: String::new(),
+        visibility: v["project"]["visibility"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default(),
     })
 }
 
@@ -230,6 +336,10 @@ fn bitbucket_item(v: &Value) -> Option<Listed> {
         archived: false,
         fork: v.get("parent").is_some_and(|p| !p.is_null()),
         pushed_at: v["updated_on"].as_str().unwrap_or("").to_string(),
+        visibility: v["is_private"]
+            .as_bool()
+            .map(private_or_public)
+            .unwrap_or_default(),
     })
 }
 
@@ -252,6 +362,10 @@ fn gitlab_item(v: &Value) -> Option<Listed> {
         archived: v["archived"].as_bool().unwrap_or(false),
         fork: v.get("forked_from_project").is_some_and(|f| !f.is_null()),
         pushed_at: v["last_activity_at"].as_str().unwrap_or("").to_string(),
+        visibility: v["visibility"]
+            .as_str()
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default(),
     })
 }
 
@@ -271,8 +385,10 @@ fn filter(opts: &ListOptions) -> Result<impl Fn(&Listed) -> bool, Error> {
     };
     let (inc, exc) = (set(&opts.include)?, set(&opts.exclude)?);
     let (archived, forks, since) = (opts.archived, opts.forks, opts.pushed_since.clone());
+    let visibility = opts.visibility.clone();
     Ok(move |l: &Listed| {
-        (archived || !l.archived)
+        (visibility.is_empty() || visibility.contains(&l.visibility))
+            && (archived || !l.archived)
             && (forks || !l.fork)
             && inc.as_ref().is_none_or(|s| s.is_match(&l.name))
             && !exc.as_ref().is_some_and(|s| s.is_match(&l.name))
@@ -281,11 +397,16 @@ fn filter(opts: &ListOptions) -> Result<impl Fn(&Listed) -> bool, Error> {
 }
 
 /// One page's body and the headers that say where the next one is.
-struct Page {
-    body: String,
-    link: Option<String>,
-    next_page: Option<String>,
-    continuation: Option<String>,
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct Page {
+    pub body: String,
+    /// `Link` (GitHub).
+    pub link: Option<String>,
+    /// `X-Next-Page` (GitLab).
+    pub next_page: Option<String>,
+    /// `x-ms-continuationtoken` (Azure DevOps).
+    pub continuation: Option<String>,
 }
 
 /// One page. Rate limits are waited out (up to `max_wait`), 5xx retried three times.

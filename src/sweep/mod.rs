@@ -274,6 +274,9 @@ pub struct SweepOptions {
     pub shard: Option<Shard>,
     /// Scan HEAD's tree only instead of the whole history.
     pub head_only: bool,
+    /// `--depth N`: clone and fetch URLs shallow, the last N commits of each ref (the
+    /// result says the history before the boundary was not scanned).
+    pub depth: Option<u32>,
     /// Policy files checked against each repository's working tree.
     pub policies: Vec<PathBuf>,
     /// Rescan repositories whose refs did not change.
@@ -338,6 +341,10 @@ fn settings(opts: &SweepOptions) -> Result<String, Error> {
         },
         opts.fail_on
     );
+    if let Some(d) = opts.depth {
+        // A shallow result is not a full one: changing --depth rescans.
+        s.push_str(&format!("; depth {d}"));
+    }
     if opts.verify.is_some() {
         // A verified result is not an unverified one: turning --verify on rescans.
         s.push_str("; verify");
@@ -362,6 +369,8 @@ pub struct Job {
     pub result: PathBuf,
     pub settings: String,
     pub head_only: bool,
+    #[serde(default)]
+    pub depth: Option<u32>,
     pub policies: Vec<PathBuf>,
     pub force: bool,
     pub threads: usize,
@@ -427,6 +436,7 @@ pub fn sweep(opts: &SweepOptions) -> Result<SweepSummary, Error> {
             result: results_dir.join(format!("{}.json", r.slug())),
             settings: settings.clone(),
             head_only: opts.head_only,
+            depth: opts.depth,
             policies: opts.policies.clone(),
             force: opts.force,
             threads,

@@ -37,7 +37,7 @@ pub fn run(job: &Job) -> Result<Done, Error> {
         .map(|_| Done::Written)
     };
     if let Source::Url(url) = &job.repo.source {
-        if let Err(e) = fetch(url, &job.cache_path) {
+        if let Err(e) = fetch(url, &job.cache_path, job.depth) {
             return fail(e);
         }
     }
@@ -177,7 +177,7 @@ fn policy_step(workdir: Option<&Path>, repo: &Path, job: &Job) -> PolicyResult {
 /// that reads them from the environment: never in the command line, the cache's config or
 /// a log. git never prompts (`GIT_TERMINAL_PROMPT=0`): a repository that needs credentials
 /// nobody gave fails instead of hanging the sweep.
-fn fetch_http(url: &str, dest: &Path) -> Result<(), String> {
+fn fetch_http(url: &str, dest: &Path, depth: Option<u32>) -> Result<(), String> {
     let clean = super::without_credentials(url);
     let (user, password) = url_credentials(url);
     let mut cmd = std::process::Command::new("git");
@@ -206,11 +206,17 @@ fn fetch_http(url: &str, dest: &Path) -> Result<(), String> {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("cannot create the cache {}: {e}", parent.display()))?;
         }
-        cmd.args(["clone", "--mirror", "--quiet", &clean]).arg(dest);
+        cmd.args(["clone", "--mirror", "--quiet"]);
+        if let Some(d) = depth {
+            cmd.arg(format!("--depth={d}"));
+        }
+        cmd.arg(&clean).arg(dest);
     } else {
-        cmd.arg("-C")
-            .arg(dest)
-            .args(["fetch", "--quiet", &clean, "+refs/*:refs/*"]);
+        cmd.arg("-C").arg(dest).args(["fetch", "--quiet"]);
+        if let Some(d) = depth {
+            cmd.arg(format!("--depth={d}"));
+        }
+        cmd.args([&clean, "+refs/*:refs/*"]);
     }
     let out = cmd
         .output()
@@ -277,10 +283,12 @@ fn url_credentials(url: &str) -> (Option<String>, Option<String>) {
 ///
 /// Transports: `file://`, `ssh://` / `user@host:path` (through `ssh`) and `git://` with gix;
 /// `https://` and `http://` (smart HTTP) through the system's `git`, see [`fetch_http`].
-pub fn fetch(url: &str, dest: &Path) -> Result<(), String> {
+/// With `depth`, the clone is shallow and each fetch moves the boundary to `depth` commits
+/// below every ref's tip (history before it is neither downloaded nor scanned).
+pub fn fetch(url: &str, dest: &Path, depth: Option<u32>) -> Result<(), String> {
     use gix::remote::Direction;
     if url.starts_with("https://") || url.starts_with("http://") {
-        return fetch_http(url, dest);
+        return fetch_http(url, dest, depth);
     }
     let fresh = !dest.exists();
     let result = (|| -> Result<(), String> {
@@ -313,6 +321,10 @@ pub fn fetch(url: &str, dest: &Path) -> Result<(), String> {
                 },
             )
             .map_err(|e| format!("cannot list the remote's refs: {e}"))?;
+        let prepared = match depth.and_then(std::num::NonZeroU32::new) {
+            Some(d) => prepared.with_shallow(gix::remote::fetch::Shallow::DepthAtRemote(d)),
+            None => prepared,
+        };
         let outcome = prepared
             .receive(gix::progress::Discard, &gix::interrupt::IS_INTERRUPTED)
             .map_err(|e| format!("fetch failed: {e}"))?;
