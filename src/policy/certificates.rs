@@ -1,6 +1,7 @@
 //! X.509 certificates committed to a repository, PEM or DER, read just far enough to know
 //! when they expire: `tbsCertificate.validity.notAfter` and the subject's common name.
-//! About sixty lines of DER walking, so no ASN.1 crate is needed for two fields.
+//! The DER is decoded by RustCrypto's `x509-cert` (strict DER, bounds-checked), not by hand:
+//! a committed certificate is untrusted input.
 
 use super::facts::{Certificate, Place};
 use base64::Engine;
@@ -73,86 +74,171 @@ fn place(path: &str, line: usize, column: usize) -> Place {
     }
 }
 
-/// One DER element: (tag, content, rest).
-fn tlv(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, b) = b.split_first()?;
-    let (&len0, mut b) = b.split_first()?;
-    let len = if len0 < 0x80 {
-        len0 as usize
-    } else {
-        let n = (len0 & 0x7f) as usize;
-        if n == 0 || n > 4 || b.len() < n {
-            return None;
-        }
-        let len = b[..n].iter().fold(0usize, |acc, &x| acc << 8 | x as usize);
-        b = &b[n..];
-        len
-    };
-    (b.len() >= len).then(|| (tag, &b[..len], &b[len..]))
-}
-
-/// Subject CN and notAfter of a DER certificate.
+/// Subject CN (`""` when the subject has none) and notAfter (`YYYY-MM-DDTHH:MM:SSZ`, from
+/// a UTCTime or a GeneralizedTime) of a DER certificate; `None` when it is not one. Bytes
+/// after the certificate are ignored.
 pub fn parse_der(der: &[u8]) -> Option<(String, String)> {
-    let (0x30, cert, _) = tlv(der)? else {
-        return None;
-    };
-    let (0x30, tbs, _) = tlv(cert)? else {
-        return None;
-    };
-    let (mut tag, mut content, mut rest) = tlv(tbs)?;
-    if tag == 0xa0 {
-        // [0] EXPLICIT version
-        (tag, content, rest) = tlv(rest)?;
-    }
-    let _ = (tag, content); // serialNumber
-    let (_, _, rest) = tlv(rest)?; // signature algorithm
-    let (_, _, rest) = tlv(rest)?; // issuer
-    let (0x30, validity, rest) = tlv(rest)? else {
-        return None;
-    };
-    let (_, _, after) = tlv(validity)?; // notBefore
-    let (time_tag, time, _) = tlv(after)?;
-    let (0x30, subject, _) = tlv(rest)? else {
-        return None;
-    };
-    let not_after = der_time(time_tag, std::str::from_utf8(time).ok()?)?;
-    Some((common_name(subject).unwrap_or_default(), not_after))
+    use x509_cert::der::{Decode, SliceReader};
+    let mut reader = SliceReader::new(der).ok()?;
+    let cert = x509_cert::Certificate::decode(&mut reader).ok()?;
+    let tbs = cert.tbs_certificate();
+    let t = tbs.validity().not_after.to_date_time();
+    let not_after = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minutes(),
+        t.seconds()
+    );
+    Some((common_name(tbs.subject()).unwrap_or_default(), not_after))
 }
 
-fn der_time(tag: u8, s: &str) -> Option<String> {
-    let s = s.strip_suffix('Z')?;
-    let (year, rest) = match tag {
-        0x17 if s.len() >= 10 => {
-            let yy: u32 = s[..2].parse().ok()?;
-            (if yy >= 50 { 1900 + yy } else { 2000 + yy }, &s[2..])
-        }
-        0x18 if s.len() >= 12 => (s[..4].parse().ok()?, &s[4..]),
-        _ => return None,
-    };
-    let d = |i: usize| {
-        rest.get(i..i + 2)
-            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
-    };
-    Some(format!(
-        "{year:04}-{}-{}T{}:{}:{}Z",
-        d(0)?,
-        d(2)?,
-        d(4)?,
-        d(6)?,
-        d(8).unwrap_or("00")
-    ))
+/// The first commonName (2.5.4.3) of a name, whatever string type holds it (UTF8String,
+/// PrintableString, IA5String, ...; BMPString as UTF-16), lossily.
+fn common_name(name: &x509_cert::name::Name) -> Option<String> {
+    use x509_cert::der::{oid::db::rfc4519::COMMON_NAME, Tag, Tagged};
+    let value = &name.iter().find(|atav| atav.oid == COMMON_NAME)?.value;
+    let bytes = value.value();
+    Some(if value.tag() == Tag::BmpString {
+        let units: Vec<u16> = bytes
+            .chunks(2)
+            .map(|c| u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]))
+            .collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
+    })
 }
 
-fn common_name(mut name: &[u8]) -> Option<String> {
-    const CN: &[u8] = &[0x55, 0x04, 0x03];
-    while let Some((_, set, rest)) = tlv(name) {
-        name = rest;
-        let (_, attr, _) = tlv(set)?;
-        let (_, oid, value) = tlv(attr)?;
-        if oid == CN {
-            let (_, v, _) = tlv(value)?;
-            return Some(String::from_utf8_lossy(v).into_owned());
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Throwaway self-signed test certificates (EC P-256, no key kept), made with
+    // `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj ... -days ...`.
+    /// `/CN=keyguard-test`, 3650 days: notAfter is a UTCTime.
+    const UTC: &str = "-----BEGIN CERTIFICATE-----
+MIIBhTCCASugAwIBAgIUZbMi3hl5rvXm3tPkdmiMOxGRTNcwCgYIKoZIzj0EAwIw
+GDEWMBQGA1UEAwwNa2V5Z3VhcmQtdGVzdDAeFw0yNjEyMDcxNTUyMDRaFw0zNjEy
+MDQxNTUyMDRaMBgxFjAUBgNVBAMMDWtleWd1YXJkLXRlc3QwWTATBgcqhkjOPQIB
+BggqhkjOPQMBBwNCAAR0jAZhdPB5ligaODmMeyypdyElcJe46Kwm0sxrsXB5nAva
+LAvo5gVjePPsjE8uNKvWzdvM2SvaL3/V6Idubpjro1MwUTAdBgNVHQ4EFgQUzLfq
+Y+L9aUE04kw4fVDMwfuzEIMwHwYDVR0jBBgwFoAUzLfqY+L9aUE04kw4fVDMwfuz
+EIMwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEA0RCvAmoXHNYA
+OomhOHl+n0UXhXyduz3RkUnzunip6ZYCIC2S/D3ZuU1XU3BMQo8qYECeaN3Ygutl
+ETUK4B/hm7vY
+-----END CERTIFICATE-----
+";
+    /// `/O=keyguard/CN=keyguard-generalized`, 36500 days: notAfter (2126) is a
+    /// GeneralizedTime, and the CN is not the subject's first attribute.
+    const GENERALIZED: &str = "-----BEGIN CERTIFICATE-----
+MIIBvDCCAWGgAwIBAgIUM5g9HFQwEnZYTeb5gQeAWq0aiIUwCgYIKoZIzj0EAwIw
+MjERMA8GA1UECgwIa2V5Z3VhcmQxHTAbBgNVBAMMFGtleWd1YXJkLWdlbmVyYWxp
+emVkMCAXDTI2MTIwNzE1NTIwNFoYDzIxMjYxMTEzMTU1MjA0WjAyMREwDwYDVQQK
+DAhrZXlndWFyZDEdMBsGA1UEAwwUa2V5Z3VhcmQtZ2VuZXJhbGl6ZWQwWTATBgcq
+hkjOPQIBBggqhkjOPQMBBwNCAAQ+DI0wpB1cB/NP+A2IgDVV/36lQoGYveBamOku
+Bw4MndlaaQzIrngRFE+6CHWBOWSj1c/hHzQmgzB1riF+3Hiso1MwUTAdBgNVHQ4E
+FgQUDp8gH71T87Z/OvA+MQP/34f12VEwHwYDVR0jBBgwFoAUDp8gH71T87Z/OvA+
+MQP/34f12VEwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNJADBGAiEA40fv
+pP65+f28lPKQvG5N710SzqeMIqIma/35Ey2FlAoCIQCvMjoHHYE16rcbR9qqT30/
+YDDCl4aaxAhz7PG2yVz0Ig==
+-----END CERTIFICATE-----
+";
+    /// `/O=keyguard no cn`: a subject without a common name.
+    const NO_CN: &str = "-----BEGIN CERTIFICATE-----
+MIIBiDCCAS2gAwIBAgIUI5+N0D7AwZCQhaLep3NvLLQI89AwCgYIKoZIzj0EAwIw
+GTEXMBUGA1UECgwOa2V5Z3VhcmQgbm8gY24wHhcNMjYxMjA3MTU1MjA0WhcNMzYx
+MjA0MTU1MjA0WjAZMRcwFQYDVQQKDA5rZXlndWFyZCBubyBjbjBZMBMGByqGSM49
+AgEGCCqGSM49AwEHA0IABNvSeWKjELyVm/CxZMfkNsC1a0unURPVyd3AV87BsXZI
+3BZesBZ8ZbgJlK70J4/kcJQXXIZexQcordF0jHTnlZajUzBRMB0GA1UdDgQWBBQv
+/YW91ZkmQAEA1f2TLF7tTTufcTAfBgNVHSMEGDAWgBQv/YW91ZkmQAEA1f2TLF7t
+TTufcTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDUbf4i4s18
+vrcx2XjF9LR77mO+AdXSWTfOogthcmaHjAIhAImQQ4yMiJRBFgK0NbLu1msZkC3W
+/jud5j8pTpqaoNTf
+-----END CERTIFICATE-----
+";
+
+    fn der(pem: &str) -> Vec<u8> {
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap()
     }
-    None
+
+    fn found(c: &Certificate) -> (&str, &str, usize, usize) {
+        (&c.subject, &c.not_after, c.place.line, c.place.column)
+    }
+
+    #[test]
+    fn common_name_and_not_after_from_pem_and_der() {
+        let text = format!("# two certificates\n{UTC}\n  {GENERALIZED}");
+        let certs = from_file("certs/chain.pem", text.as_bytes()).unwrap();
+        let got: Vec<_> = certs.iter().map(found).collect();
+        assert_eq!(
+            got,
+            [
+                ("keyguard-test", "2036-12-04T15:52:04Z", 2, 1),
+                ("keyguard-generalized", "2126-11-13T15:52:04Z", 14, 3),
+            ]
+        );
+        assert_eq!(certs[0].place.path, "certs/chain.pem");
+        // The same certificates as DER files, and a subject without a CN.
+        let certs = from_file("a.DER", &der(UTC)).unwrap();
+        assert_eq!(
+            certs.iter().map(found).collect::<Vec<_>>(),
+            [("keyguard-test", "2036-12-04T15:52:04Z", 1, 1)]
+        );
+        assert_eq!(
+            parse_der(&der(GENERALIZED)),
+            Some(("keyguard-generalized".into(), "2126-11-13T15:52:04Z".into()))
+        );
+        assert_eq!(
+            parse_der(&der(NO_CN)),
+            Some((String::new(), "2036-12-04T15:52:04Z".into()))
+        );
+        // In a JSON string, with `\n` escapes; bytes after a DER certificate are ignored.
+        let json = format!("{{\"cert\": \"{}\"}}", UTC.trim_end().replace('\n', "\\n"));
+        assert_eq!(from_file("c.json", json.as_bytes()).unwrap().len(), 1);
+        let mut trailing = der(UTC);
+        trailing.extend_from_slice(b"\n\0junk");
+        assert!(parse_der(&trailing).is_some());
+    }
+
+    #[test]
+    fn truncated_or_garbage_der_is_none() {
+        let good = der(UTC);
+        for n in 0..good.len() {
+            assert_eq!(parse_der(&good[..n]), None, "cut at {n}");
+            assert!(from_file("a.der", &good[..n]).is_none(), "cut at {n}");
+        }
+        // Every single-byte corruption: a result or None, and a result is still well formed.
+        for i in 0..good.len() {
+            for x in [0x01, 0x80, 0xff] {
+                let mut bad = good.clone();
+                bad[i] ^= x;
+                if let Some((_, not_after)) = parse_der(&bad) {
+                    assert_eq!(not_after.len(), 20, "{not_after}");
+                }
+            }
+        }
+        for garbage in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x84\xff\xff\xff\xff",
+            b"\x30\x80\x30\x80\x00\x00\x00\x00",
+            b"\x30\x89\x01\x02\x03\x04\x05\x06\x07\x08\x09",
+            &[0x30; 4096],
+            b"not a certificate at all",
+        ] {
+            assert_eq!(parse_der(garbage), None);
+            assert!(from_file("x.crt", garbage).is_none());
+        }
+        // A PEM block whose base64 is cut short, or not base64.
+        let cut = format!("{}\n-----END CERTIFICATE-----\n", &UTC[..300]);
+        assert!(from_file("a.pem", cut.as_bytes()).is_none());
+        let bad = "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n";
+        assert!(from_file("a.pem", bad.as_bytes()).is_none());
+    }
 }

@@ -412,6 +412,26 @@ impl Ctx<'_> {
     }
 }
 
+/// Read a reply of `p`'s host as a verification run does (the body lossily decoded, as the
+/// client reads it): the entry point of the robustness tests and the `verify_reply` fuzz
+/// target, which have no network.
+#[doc(hidden)]
+pub fn judge_reply(
+    p: &Provider,
+    status: u16,
+    content_type: Option<&str>,
+    retry_after: Option<&str>,
+    body: &[u8],
+) -> (State, String) {
+    let r = http::Response {
+        status,
+        body: String::from_utf8_lossy(body).into_owned(),
+        content_type: content_type.map(str::to_string),
+        retry_after: retry_after.map(str::to_string),
+    };
+    judge(p, &p.host, &r)
+}
+
 /// Read a provider's answer.
 fn judge(p: &Provider, host: &str, r: &http::Response) -> (State, String) {
     let from = format!("HTTP {} from {host}", r.status);

@@ -39,6 +39,14 @@ pub fn verify_report(
             path.display()
         )));
     };
+    // The verified report gets `summary.verify`: a `summary` that is not an object (or
+    // absent) is not a keyguard report, and writing into it would panic.
+    if !(report["summary"].is_object() || report["summary"].is_null()) {
+        return Err(Error::Usage(format!(
+            "{}: not a keyguard JSON report (`summary` is not an object)",
+            path.display()
+        )));
+    }
     let root: PathBuf = match root {
         Some(r) => r.to_path_buf(),
         None => PathBuf::from(report["root"].as_str().unwrap_or(".")),
