@@ -542,6 +542,9 @@ fn pool(threads: usize) -> Result<rayon::ThreadPool, Error> {
         .map_err(|e| Error::Usage(format!("cannot start {threads} threads: {e}")))
 }
 
+/// The delta-base cache of each history scanning thread.
+const SCANNER_DELTA_CACHE: usize = 24 << 20;
+
 /// Scan every distinct blob of a repository's history once, in parallel, and attribute the
 /// findings to the commit and path that introduced each blob.
 #[allow(clippy::too_many_arguments)]
@@ -566,7 +569,22 @@ fn scan_history(
     // (the pool) at once, so reading and scanning overlap the tree walk.
     let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, gix::hash::ObjectId, String)>(1 << 14);
     let pool = pool(threads)?;
+    let done = std::sync::atomic::AtomicBool::new(false);
     let (index, results) = std::thread::scope(|s| {
+        // Once a second, drop the pack pages read so far from the resident set (see
+        // `source::resident`): the pack is read once, front to back and at random, and would
+        // otherwise stay resident whole until the end.
+        s.spawn(|| {
+            use std::sync::atomic::Ordering;
+            let mut ticks = 0u32;
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                ticks += 1;
+                if ticks % 20 == 0 {
+                    crate::source::resident::release_pack_pages();
+                }
+            }
+        });
         let walker = s.spawn(|| {
             let repo = sync.to_thread_local();
             let tx = tx;
@@ -581,7 +599,18 @@ fn scan_history(
             rx.into_iter()
                 .par_bridge()
                 .map_init(
-                    || (sync.to_thread_local(), Work::default(), Vec::new()),
+                    || {
+                        // Each scanner's delta-base cache: gix's default is 96 MiB a thread,
+                        // which on a large history is most of the heap; blobs are read once
+                        // each, so a smaller one costs little (BENCHMARKS.md §2e).
+                        let mut repo = sync.to_thread_local();
+                        repo.objects.set_pack_cache(|| {
+                            Box::new(gix::odb::pack::cache::lru::StaticLinkedList::<64>::new(
+                                SCANNER_DELTA_CACHE,
+                            ))
+                        });
+                        (repo, Work::default(), Vec::new())
+                    },
                     |(repo, work, buf), (bi, id, path)| {
                         scan_history_blob(config, repo, &excluded, max, bi, id, &path, work, buf)
                     },
@@ -596,10 +625,9 @@ fn scan_history(
                 })
                 .collect()
         });
-        (
-            walker.join().expect("the history walk does not panic"),
-            results,
-        )
+        let index = walker.join();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        (index.expect("the history walk does not panic"), results)
     });
     let index = index?;
     warnings.extend(index.warnings.iter().map(|(p, m)| Warning {

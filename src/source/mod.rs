@@ -3,6 +3,7 @@
 
 pub mod fs;
 pub mod git;
+pub mod resident;
 pub mod staged;
 
 /// Bytes to scan and where they came from.
