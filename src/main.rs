@@ -203,13 +203,17 @@ fn run(cli: Cli) -> Result<ExitCode, Error> {
 fn scan(args: ScanArgs) -> Result<ExitCode, Error> {
     let opts = scan_options(&args)?;
     let report = keyguard::scan(&opts)?;
-    finish(
+    let code = finish(
         &report,
         args.format,
         args.output.as_deref(),
         args.show_secrets,
         args.quiet,
-    )
+    );
+    // The process ends here: freeing the compiled rules one by one would cost a one-file
+    // scan ~7 % of its run time for nothing.
+    std::mem::forget(report);
+    code
 }
 
 /// Warnings, the report, the summary, the exit code: the same for every job.

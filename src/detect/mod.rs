@@ -37,15 +37,11 @@ impl RuleSet {
         hits.clear();
         let rejected = &mut scratch.rejected;
         rejected.clear();
-        for m in self
-            .keywords
-            .automaton(bytes.len())
-            .find_overlapping_iter(bytes)
-        {
-            for &r in &self.keyword_rules[m.pattern().as_usize()] {
-                hits.push((r, m.start()));
+        self.keywords.each_hit(bytes, |k, start| {
+            for &r in &self.keyword_rules[k] {
+                hits.push((r, start));
             }
-        }
+        });
         if hits.is_empty() {
             return;
         }
