@@ -50,7 +50,7 @@ fn keyguard_reports_at_least_what_checkov_reports() {
         "missing-expiry@azure/keyvault.tf:98",
         "missing-expiry@azure/keyvault.tf:114",
         // CKV_AZURE_114: webhook_token, legacy
-        "missing-content-type@azure/keyvault.tf:110",
+        "missing-content-type@azure/keyvault.tf:106",
         "missing-content-type@azure/keyvault.tf:114",
         // CKV_AZURE_110 / CKV_AZURE_42: dev, staging
         "no-purge-protection@azure/keyvault.tf:33",

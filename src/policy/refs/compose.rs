@@ -3,8 +3,9 @@
 //!
 //! Every fact has format `compose`:
 //!
-//! - top-level `secrets:` — `file:` → a [`SecretDecl`] (name = the secret's key, tag `file` =
-//!   the path as written; supports nothing) and no reference: the file's content is the
+//! - top-level `secrets:` — `file:` → a [`SecretDecl`] (name = the secret's key, placed at
+//!   that key, not at its `file:`; tag `file` = the path as written; supports nothing) and no
+//!   reference: the file's content is the
 //!   scanner's business; `environment: VAR` → `reference` named `VAR`, store `environment`;
 //!   `external: true` (or the legacy `external: {name: x}`) or `name:` → `reference` named
 //!   by `name` (else the key), store `external` (a secret created on the platform).
@@ -94,7 +95,7 @@ fn top_level_secrets(input: &Input, doc: &Node, out: &mut Facts) -> Vec<(String,
         let is_external = external.and_then(Node::str) == Some("true") || external_name.is_some();
         let store = if let Some(file) = def.get("file").filter(|f| f.str().is_some()) {
             let path = file.str().unwrap_or_default();
-            let mut d = SecretDecl::new(FORMAT, input.place(file), key.clone());
+            let mut d = SecretDecl::new(FORMAT, input.yaml_key_place(def, key), key.clone());
             d.tags.insert("file".into(), path.to_string());
             out.secrets.push(d);
             Some(format!("file:{path}"))
@@ -277,7 +278,7 @@ secrets:
         let d = &f.secrets[0];
         assert_eq!(
             (d.name.as_str(), d.format, d.place.line, d.place.column),
-            ("tls_key", "compose", 7, 11)
+            ("tls_key", "compose", 6, 3)
         );
         assert_eq!(
             d.tags.get("file").map(String::as_str),

@@ -10,10 +10,12 @@
 //!   pairs settings files with); `azure-devops-project` named `<organization>/<project>`.
 //! - each entry of `secrets:` → one [`SecretDecl`] per value the tool stores for it
 //!   (`inventory: true`, store = the storage location's name, `owner`, kind `secret`, position
-//!   = the entry's name). Most types store one value under the entry's name; composite types
-//!   store several under suffixed names — exactly the names a `[vault(…)]` must use:
-//!   `github-app-secret` → `-app-id`, `-app-private-key`, `-oauth-id`, `-oauth-secret`,
-//!   `-app-webhook-secret`; `github-oauth-secret` → `-client-id`, `-client-secret`;
+//!   = the entry's key under `secrets:`, for every value of a composite type alike, however
+//!   many comment lines sit between the key and its first attribute). Most types store one
+//!   value under the entry's name; composite types store several under suffixed names —
+//!   exactly the names a `[vault(…)]` must use: `github-app-secret` → `-app-id`,
+//!   `-app-private-key`, `-oauth-id`, `-oauth-secret`, `-app-webhook-secret`;
+//!   `github-oauth-secret` → `-client-id`, `-client-secret`;
 //!   `github-account` → `-password`, `-otp`, `-recovery-codes`; `random-base64` → `-primary`,
 //!   `-secondary`; `ad-application` → `-app-id`, `-app-secret`.
 //! - secret references among the `parameters` (a secret built from another one): a map with
@@ -192,11 +194,10 @@ fn secrets(
 ) {
     for (name, entry) in list.entries() {
         let ty = entry.str_at(&["type"]).unwrap_or_default();
-        let at = key_position(input.text, entry, name);
+        let at = input.yaml_key_place(entry, name);
         let rotation = rotation_days(ty);
         for suffix in suffixes(ty) {
-            let mut d =
-                SecretDecl::new("vault-config", input.place(&at), format!("{name}{suffix}"));
+            let mut d = SecretDecl::new("vault-config", at.clone(), format!("{name}{suffix}"));
             d.store = store.map(str::to_string);
             d.owner = entry.str_at(&["owner"]).map(str::to_string);
             d.inventory = true;
@@ -257,35 +258,6 @@ fn references(
             }
             _ => {}
         }
-    }
-}
-
-/// Where a map entry's key is written: the line of its value (flow style) or the nearest
-/// line above it that starts with `key:`; the value's own position if neither is found.
-fn key_position(text: &str, value: &Node, key: &str) -> Node {
-    let lines: Vec<&str> = text.lines().collect();
-    let spellings = [
-        format!("{key}:"),
-        format!("\"{key}\":"),
-        format!("'{key}':"),
-    ];
-    let last = value.line.min(lines.len());
-    for l in (last.saturating_sub(3)..last).rev() {
-        let line = lines[l];
-        let trimmed = line.trim_start();
-        if spellings.iter().any(|s| trimmed.starts_with(s.as_str())) {
-            let column = line[..line.len() - trimmed.len()].chars().count() + 1;
-            return Node {
-                line: l + 1,
-                column,
-                value: Value::Null,
-            };
-        }
-    }
-    Node {
-        line: value.line,
-        column: value.column,
-        value: Value::Null,
     }
 }
 

@@ -16,7 +16,9 @@
 //!     credential → kind `value` with `.value` set (name = the variable); placeholders,
 //!     empty values and `$(VAR)` expansions are skipped.
 //! - **`kind: Secret`** (`v1`): one `SecretDecl` (format `kubernetes`, store `k8s:<namespace>`,
-//!   name = `metadata.name`, tag `type`, supports nothing) and, for each key of `data`
+//!   name = `metadata.name`, tag `type`, supports nothing; placed where the object starts:
+//!   the document's first key, or the `-` of an item of a `kind: List`, or the `{` of a JSON
+//!   object — never its `metadata.name`) and, for each key of `data`
 //!   (base64-decoded) and `stringData`, a `literal` reference (name `<secret>/<key>`, store
 //!   `k8s:<namespace>`, consumer `<namespace>/<secret>`, `.value` = the plaintext). Skipped:
 //!   empty values and placeholders (`${…}`, `$(…)`, `{{…}}`, `<…>`, one repeated character such
@@ -141,13 +143,16 @@ fn object(input: &Input, doc: &Node, out: &mut Facts, depth: usize) {
     }
 }
 
-/// `metadata.name` (or `generateName`) with its node, and `metadata.namespace` (`default`).
-fn meta(doc: &Node) -> (&str, &Node, &str) {
+/// `metadata.name` (or `generateName`) and `metadata.namespace` (`default`).
+fn meta(doc: &Node) -> (&str, &str) {
     let m = doc.get("metadata").unwrap_or(Node::null());
-    let name_node = m.get("name").or_else(|| m.get("generateName"));
-    let name = name_node.and_then(Node::str).unwrap_or("");
+    let name = m
+        .get("name")
+        .or_else(|| m.get("generateName"))
+        .and_then(Node::str)
+        .unwrap_or("");
     let ns = m.str_at(&["namespace"]).unwrap_or("default");
-    (name, name_node.unwrap_or(doc), ns)
+    (name, ns)
 }
 
 /// A declared environment: an `environment` or `env` label.
@@ -187,7 +192,7 @@ fn workload(input: &Input, doc: &Node, kind: &str, out: &mut Facts) {
     let Some(spec) = spec else {
         return;
     };
-    let (_, _, ns) = meta(doc);
+    let (_, ns) = meta(doc);
     let env = declared_env(doc);
     let sa = spec
         .str_at(&["serviceAccountName"])
@@ -273,10 +278,10 @@ fn secret_items(name: &Node, source: &Node, push: &mut impl FnMut(&Node, String)
 // Secret objects
 
 fn secret(input: &Input, doc: &Node, out: &mut Facts) {
-    let (name, name_node, ns) = meta(doc);
+    let (name, ns) = meta(doc);
     let typ = doc.str_at(&["type"]).unwrap_or("Opaque");
     let env = declared_env(doc);
-    let mut decl = SecretDecl::new(FORMAT, input.place(name_node), name.to_string());
+    let mut decl = SecretDecl::new(FORMAT, input.yaml_item_place(doc), name.to_string());
     decl.store = Some(format!("k8s:{ns}"));
     decl.environment = env.clone();
     decl.tags.insert("type".into(), typ.to_string());
@@ -346,7 +351,7 @@ fn external_secret(input: &Input, doc: &Node, out: &mut Facts) {
     let Some(spec) = doc.get("spec") else {
         return;
     };
-    let (name, _, ns) = meta(doc);
+    let (name, ns) = meta(doc);
     let target = spec.str_at(&["target", "name"]).unwrap_or(name);
     let consumer = format!("{ns}/{target}");
     es_spec(input, spec, ns, &consumer, &declared_env(doc), out);
@@ -356,7 +361,7 @@ fn cluster_external_secret(input: &Input, doc: &Node, out: &mut Facts) {
     let Some(spec) = doc.at(&["spec", "externalSecretSpec"]) else {
         return;
     };
-    let (name, _, _) = meta(doc);
+    let (name, _) = meta(doc);
     let outer = doc.get("spec").unwrap_or(Node::null());
     let target = spec
         .str_at(&["target", "name"])
@@ -576,7 +581,7 @@ fn secret_store(input: &Input, doc: &Node, kind: &str, out: &mut Facts) {
     let Some(provider) = doc.at(&["spec", "provider"]) else {
         return;
     };
-    let (name, _, ns) = meta(doc);
+    let (name, ns) = meta(doc);
     let env = declared_env(doc);
     let cluster = kind == "ClusterSecretStore";
     let this = if cluster {
@@ -1035,9 +1040,10 @@ stringData:
             .collect();
         assert_eq!(
             decls,
+            // Where each document starts, not at its `metadata.name` (lines 4 and 12).
             vec![
-                ("sa-token", Some("k8s:default"), 4),
-                ("db", Some("k8s:prod"), 12)
+                ("sa-token", Some("k8s:default"), 1),
+                ("db", Some("k8s:prod"), 9)
             ]
         );
         assert!(f.secrets.iter().all(|s| s.supports.is_empty()));

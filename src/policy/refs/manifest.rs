@@ -18,6 +18,9 @@
 //! ```
 //!
 //! YAML has the same keys under a top-level `secrets:` list.
+//!
+//! Each entry is placed where it starts, whichever key comes first: its `[[secret]]` header
+//! (TOML), or the `-` of its list item (YAML) — never at its `name`.
 
 use super::{Facts, Input, Problem, SecretDecl};
 use crate::policy::tree::{Node, Value};
@@ -46,7 +49,8 @@ pub fn extract(input: &Input, out: &mut Facts) {
     if !applies(input.name) {
         return;
     }
-    let entries: Vec<Node> = if input.name.ends_with(".toml") {
+    let toml = input.name.ends_with(".toml");
+    let entries: Vec<Node> = if toml {
         match toml_entries(input.text) {
             Ok(e) => e,
             Err((line, message)) => {
@@ -84,7 +88,12 @@ pub fn extract(input: &Input, out: &mut Facts) {
             continue;
         };
         let s = |k: &str| e.str_at(&[k]).map(str::to_string);
-        let mut d = SecretDecl::new("manifest", input.place(e), name.to_string());
+        let place = if toml {
+            input.place(e)
+        } else {
+            input.yaml_item_place(e)
+        };
+        let mut d = SecretDecl::new("manifest", place, name.to_string());
         d.store = s("store");
         d.environment = s("environment");
         d.owner = s("owner");

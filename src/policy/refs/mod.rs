@@ -224,6 +224,80 @@ impl Input<'_> {
             column: at.column,
         }
     }
+
+    fn place_at(&self, line: usize, column: usize) -> Place {
+        Place {
+            path: self.path.to_string(),
+            line,
+            column,
+        }
+    }
+
+    /// Where the YAML map entry `key: <value>` starts: its key, on the value's own line
+    /// (`db: {file: x}`) or on the nearest line above it that is not blank or a comment
+    /// (a block value). The tree keeps only values' positions; `value`'s own when the key
+    /// is not found where it must be.
+    pub fn yaml_key_place(&self, value: &Node, key: &str) -> Place {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let spellings = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ];
+        let key_at = |i: usize| -> Option<usize> {
+            let line = lines.get(i)?;
+            let trimmed = line.trim_start();
+            spellings
+                .iter()
+                .any(|s| trimmed.starts_with(s.as_str()))
+                .then(|| line[..line.len() - trimmed.len()].chars().count() + 1)
+        };
+        let Some(own) = value.line.checked_sub(1) else {
+            return self.place(value);
+        };
+        if let Some(column) = key_at(own).filter(|&c| c < value.column) {
+            return self.place_at(value.line, column);
+        }
+        let above = (0..own).rev().find(|&i| {
+            let t = lines.get(i).map_or("", |l| l.trim());
+            !t.is_empty() && !t.starts_with('#')
+        });
+        match above.and_then(|i| key_at(i).map(|c| (i, c))) {
+            Some((i, column)) => self.place_at(i + 1, column),
+            None => self.place(value),
+        }
+    }
+
+    /// Where a YAML block-sequence item starts: its `-` indicator, before `at` on the same
+    /// line (`- name: a`) or alone on a line above it with only blank or comment lines
+    /// between; `at` itself when it is not such an item (a document, a flow or JSON value).
+    pub fn yaml_item_place(&self, at: &Node) -> Place {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let Some(line) = at.line.checked_sub(1).and_then(|i| lines.get(i)) else {
+            return self.place(at);
+        };
+        let prefix: String = line.chars().take(at.column.saturating_sub(1)).collect();
+        if !prefix.trim().is_empty() {
+            // `- - x` is an item of an item; `--- x` a document marker, not an item.
+            let dashes =
+                prefix.trim().chars().all(|c| c == '-' || c == ' ') && !prefix.contains("--");
+            return match prefix.rfind('-').filter(|_| dashes) {
+                Some(dash) => self.place_at(at.line, prefix[..dash].chars().count() + 1),
+                None => self.place(at),
+            };
+        }
+        let above = (0..at.line - 1).rev().find(|&i| {
+            let t = lines[i].trim();
+            !t.is_empty() && !t.starts_with('#')
+        });
+        match above {
+            Some(i) if lines[i].trim() == "-" || lines[i].trim_start().starts_with("- #") => {
+                let indent = lines[i].len() - lines[i].trim_start().len();
+                self.place_at(i + 1, lines[i][..indent].chars().count() + 1)
+            }
+            _ => self.place(at),
+        }
+    }
 }
 
 /// Every reference, declaration, store and grant in one file's text, with warnings for

@@ -36,11 +36,12 @@
 //! `aws_iam_policy_document`. Literal values: the resource address. Data sources: the module,
 //! i.e. the directory of the `.tf` file (`.` at the root).
 //!
-//! **Places.** A declaration points at its `expiration_date` (Azure) / `expire_time` (Google)
-//! value when written (so an expired date is reported where it is written), otherwise at the
-//! resource block (so a missing attribute is reported at the resource). A store points at
-//! `purge_protection_enabled` when written, otherwise at the block. References and grants
-//! point at the value that names the secret or the resource.
+//! **Places.** Every declaration ([`SecretDecl`]: Azure secrets and certificates, AWS, Google
+//! and Vault secrets) points at its block, i.e. the `resource` keyword of
+//! `resource "<type>" "<label>" {` — whatever attributes are written, so every finding about
+//! one secret (expired, missing content type, missing rotation) names the same place. A store
+//! points at `purge_protection_enabled` when written, otherwise at the block. References and
+//! grants point at the value that names the secret or the resource.
 //!
 //! **Values as written.** Dates, content types and tags keep expressions as their source text
 //! (`timeadd(timestamp(), "8760h")`); Google's `ttl` is a duration (`"2592000s"`) written into
@@ -367,9 +368,7 @@ impl<'a> Tf<'a> {
         for (label, b) in self.resources("azurerm_key_vault_secret") {
             let name = self.name(b, "name", "azurerm_key_vault_secret", label);
             let store = b.get("key_vault_id").map(|n| self.key_vault(n));
-            let expiry = b.get("expiration_date");
-            let place = expiry.map_or_else(|| self.src.block_place(b), |n| self.src.place(n));
-            let mut d = SecretDecl::new(FORMAT, place, name.clone());
+            let mut d = SecretDecl::new(FORMAT, self.src.block_place(b), name.clone());
             d.store = store.clone();
             d.expires = self.text(b, "expiration_date");
             d.not_before = self.text(b, "not_before_date");
@@ -712,9 +711,7 @@ impl<'a> Tf<'a> {
         let mut labels = Vec::new();
         for (label, b) in self.resources("google_secret_manager_secret") {
             let name = self.name(b, "secret_id", "google_secret_manager_secret", label);
-            let expire = b.get("expire_time").or_else(|| b.get("ttl"));
-            let place = expire.map_or_else(|| self.src.block_place(b), |n| self.src.place(n));
-            let mut d = SecretDecl::new(FORMAT, place, name.clone());
+            let mut d = SecretDecl::new(FORMAT, self.src.block_place(b), name.clone());
             d.store = Some(self.gcp_store(b));
             // `expire_time` is an RFC 3339 timestamp; `ttl` a duration such as "2592000s".
             d.expires = self.text(b, "expire_time").or_else(|| self.text(b, "ttl"));
@@ -1161,7 +1158,8 @@ mod tests {
         let a = &f.secrets[0];
         assert_eq!(a.name, "db");
         assert_eq!(a.expires.as_deref(), Some("2030-01-01T00:00:00Z"));
-        assert_eq!((a.place.line, a.place.column), (4, 21));
+        // At the block, not at the `expiration_date` written in it.
+        assert_eq!((a.place.line, a.place.column), (1, 1));
         let b = &f.secrets[1];
         assert_eq!(b.name, "azurerm_key_vault_secret.b");
         assert_eq!((b.place.line, b.place.column), (6, 1));
@@ -1187,7 +1185,11 @@ mod tests {
         let f = fixture("terraform/azure/keyvault.tf");
         let s = |n: &str| f.secrets.iter().find(|d| d.name == n).unwrap();
         let db = s("db-password");
-        assert_eq!(at(&db.place), (89, 21), "points at expiration_date's value");
+        assert_eq!(
+            at(&db.place),
+            (84, 1),
+            "the resource, not its expiration_date"
+        );
         assert_eq!(db.store.as_deref(), Some("kv-prod-payments"));
         assert_eq!(db.expires.as_deref(), Some("2027-06-30T00:00:00Z"));
         assert_eq!(db.not_before.as_deref(), Some("2025-01-01T00:00:00Z"));
@@ -1402,7 +1404,7 @@ mod tests {
         let f = fixture("terraform/gcp/secrets.tf");
         let s = |n: &str| f.secrets.iter().find(|d| d.name == n).unwrap();
         let api = s("api-key");
-        assert_eq!(at(&api.place), (8, 17));
+        assert_eq!(at(&api.place), (6, 1), "the resource, not its expire_time");
         assert_eq!(api.store.as_deref(), Some("gcp:payments-prod-4711"));
         assert_eq!(api.expires.as_deref(), Some("2027-01-31T00:00:00Z"));
         assert_eq!(api.rotation_days, Some(90));
