@@ -6,7 +6,8 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=rules");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest).join("rules");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .expect("rules/ directory")
         .filter_map(|e| e.ok())

@@ -195,20 +195,10 @@ fn rule_files_configs_and_baselines_give_errors_not_panics() {
     assert_eq!(n, 150 + 400 + 400 + 600);
 }
 
-/// A throwaway self-signed test certificate (EC P-256, no key kept): `/CN=keyguard-test`,
+/// A throwaway self-signed test certificate (EC P-256, no key kept; shared with the unit tests
+/// of `policy::certificates`): `/CN=keyguard-test`,
 /// notAfter 2036-12-04T15:52:04Z (a UTCTime).
-const TEST_CERT: &str = "-----BEGIN CERTIFICATE-----
-MIIBhTCCASugAwIBAgIUZbMi3hl5rvXm3tPkdmiMOxGRTNcwCgYIKoZIzj0EAwIw
-GDEWMBQGA1UEAwwNa2V5Z3VhcmQtdGVzdDAeFw0yNjEyMDcxNTUyMDRaFw0zNjEy
-MDQxNTUyMDRaMBgxFjAUBgNVBAMMDWtleWd1YXJkLXRlc3QwWTATBgcqhkjOPQIB
-BggqhkjOPQMBBwNCAAR0jAZhdPB5ligaODmMeyypdyElcJe46Kwm0sxrsXB5nAva
-LAvo5gVjePPsjE8uNKvWzdvM2SvaL3/V6Idubpjro1MwUTAdBgNVHQ4EFgQUzLfq
-Y+L9aUE04kw4fVDMwfuzEIMwHwYDVR0jBBgwFoAUzLfqY+L9aUE04kw4fVDMwfuz
-EIMwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEA0RCvAmoXHNYA
-OomhOHl+n0UXhXyduz3RkUnzunip6ZYCIC2S/D3ZuU1XU3BMQo8qYECeaN3Ygutl
-ETUK4B/hm7vY
------END CERTIFICATE-----
-";
+const TEST_CERT: &str = include_str!("../testdata/certs/keyguard-test.pem");
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, the shape the expiry checks parse.
 fn rfc3339(s: &str) -> bool {

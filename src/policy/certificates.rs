@@ -119,18 +119,7 @@ mod tests {
     // Throwaway self-signed test certificates (EC P-256, no key kept), made with
     // `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj ... -days ...`.
     /// `/CN=keyguard-test`, 3650 days: notAfter is a UTCTime.
-    const UTC: &str = "-----BEGIN CERTIFICATE-----
-MIIBhTCCASugAwIBAgIUZbMi3hl5rvXm3tPkdmiMOxGRTNcwCgYIKoZIzj0EAwIw
-GDEWMBQGA1UEAwwNa2V5Z3VhcmQtdGVzdDAeFw0yNjEyMDcxNTUyMDRaFw0zNjEy
-MDQxNTUyMDRaMBgxFjAUBgNVBAMMDWtleWd1YXJkLXRlc3QwWTATBgcqhkjOPQIB
-BggqhkjOPQMBBwNCAAR0jAZhdPB5ligaODmMeyypdyElcJe46Kwm0sxrsXB5nAva
-LAvo5gVjePPsjE8uNKvWzdvM2SvaL3/V6Idubpjro1MwUTAdBgNVHQ4EFgQUzLfq
-Y+L9aUE04kw4fVDMwfuzEIMwHwYDVR0jBBgwFoAUzLfqY+L9aUE04kw4fVDMwfuz
-EIMwDwYDVR0TAQH/BAUwAwEB/zAKBggqhkjOPQQDAgNIADBFAiEA0RCvAmoXHNYA
-OomhOHl+n0UXhXyduz3RkUnzunip6ZYCIC2S/D3ZuU1XU3BMQo8qYECeaN3Ygutl
-ETUK4B/hm7vY
------END CERTIFICATE-----
-";
+    const UTC: &str = include_str!("../../testdata/certs/keyguard-test.pem");
     /// `/O=keyguard/CN=keyguard-generalized`, 36500 days: notAfter (2126) is a
     /// GeneralizedTime, and the CN is not the subject's first attribute.
     const GENERALIZED: &str = "-----BEGIN CERTIFICATE-----
