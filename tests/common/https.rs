@@ -21,7 +21,7 @@ pub struct Req {
 pub struct Reply {
     pub status: u16,
     pub content_type: &'static str,
-    pub body: String,
+    pub body: Vec<u8>,
     pub delay: Duration,
     pub extra: Vec<(&'static str, String)>,
 }
@@ -30,7 +30,7 @@ pub fn reply(status: u16, body: &str) -> Reply {
     Reply {
         status,
         content_type: "application/json",
-        body: body.to_string(),
+        body: body.as_bytes().to_vec(),
         delay: Duration::ZERO,
         extra: Vec::new(),
     }
@@ -181,7 +181,7 @@ pub fn serve(handler: Arc<Handler>) -> Server {
                     }
                     head.push_str("\r\n");
                     if tls.write_all(head.as_bytes()).is_err()
-                        || tls.write_all(r.body.as_bytes()).is_err()
+                        || tls.write_all(&r.body).is_err()
                         || tls.flush().is_err()
                     {
                         return;
