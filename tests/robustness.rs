@@ -175,24 +175,37 @@ fn rule_files_configs_and_baselines_give_errors_not_panics() {
     let path = dir.path().join("baseline.toml");
     for m in mutations(&[baseline.as_bytes().to_vec()], 400, 9) {
         std::fs::write(&path, &m).unwrap();
-        let _ = keyguard::suppress::baseline::Baseline::load(&path);
+        if let Ok(b) = keyguard::suppress::baseline::Baseline::load(&path) {
+            // What keyguard writes of a baseline it read, it reads back the same.
+            let written = b.to_toml();
+            std::fs::write(&path, &written).unwrap();
+            let again = keyguard::suppress::baseline::Baseline::load(&path)
+                .unwrap_or_else(|e| panic!("{e:?}\n{written}"));
+            assert_eq!(again.to_toml(), written);
+        }
         n += 1;
     }
     let ds = r#"{"version":"1.5.0","results":{"a.py":[{"type":"Secret Keyword","filename":"a.py","hashed_secret":"0123","line_number":3}]}}"#;
     let gl = "[[rules]]\nid = \"x\"\nregex = '''x[a-z]{8}'''\nkeywords = [\"x\"]\n[allowlist]\npaths = ['''^vendor/''']\n";
-    for (i, (name, seed)) in [("ds.json", ds), ("gitleaks.toml", gl)].iter().enumerate() {
+    let gi = "# gitleaks\n4f1e2d3c:src/a.py:github-pat:3\nconfig/b.env:generic-api-key:12\n";
+    let seeds = [
+        ("ds.json", ds),
+        ("gitleaks.toml", gl),
+        (".gitleaksignore", gi),
+    ];
+    for (i, (name, seed)) in seeds.iter().enumerate() {
         let p = dir.path().join(name);
         for m in mutations(&[seed.as_bytes().to_vec()], 300, 10 + i as u64) {
             std::fs::write(&p, &m).unwrap();
-            if i == 0 {
-                let _ = keyguard::import::read_detect_secrets(&p);
-            } else {
-                let _ = keyguard::import::gitleaks_config(&p);
+            match i {
+                0 => drop(keyguard::import::read_detect_secrets(&p)),
+                1 => drop(keyguard::import::gitleaks_config(&p)),
+                _ => drop(keyguard::import::read_gitleaksignore(&p)),
             }
             n += 1;
         }
     }
-    assert_eq!(n, 150 + 400 + 400 + 600);
+    assert_eq!(n, 150 + 400 + 400 + 900);
 }
 
 /// A throwaway self-signed test certificate (EC P-256, no key kept; shared with the unit tests
