@@ -1,4 +1,4 @@
-//! The matcher: keyword prefilter (one Aho-Corasick automaton over every rule's keywords)
+//! The matcher: keyword prefilter (one bucketed shift-or filter over every rule's keywords)
 //! → each triggered rule's regex, only in windows around its keyword hits → filters
 //! (placeholders, allow patterns, entropy, nearby companion, offline validators).
 

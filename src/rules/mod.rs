@@ -2,13 +2,14 @@
 //! This module loads and validates rule files and compiles them into a [`RuleSet`].
 
 mod check;
+mod keywords;
 
 pub use check::{check_rules, CheckProblem};
+pub(crate) use keywords::Keywords;
 
 use crate::detect::validate::Validator;
 use crate::error::Error;
 use crate::finding::{Confidence, Severity};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -21,211 +22,6 @@ pub const DEFAULT_RULE_FILES: &[(&str, &str)] =
 /// The default rule files as JSON without their examples (see `build.rs`): what scans load.
 const DEFAULT_RULES_JSON: &[(&str, &str)] =
     include!(concat!(env!("OUT_DIR"), "/default_rules_json.rs"));
-
-/// The keyword prefilter over every rule's keywords, in three tiers by how much a run
-/// searches. The first [`NFA_AFTER_BYTES`] are searched with a table of the keywords' first
-/// three bytes (built in microseconds; every keyword has at least three): a one-file scan,
-/// a pre-commit hook, never builds an automaton, which with 2,800 keywords costs more
-/// instructions than the rest of the start-up together. Past that, a contiguous NFA is built
-/// (a few milliseconds); past [`DFA_AFTER_BYTES`], the DFA (faster to search, ~10× slower to
-/// build) is built on a background thread and takes over when ready. All three report the
-/// same (keyword, start) pairs: every ASCII-case-insensitive occurrence, overlapping ones
-/// included.
-#[derive(Debug)]
-pub(crate) struct Keywords {
-    literals: std::sync::Arc<Vec<String>>,
-    /// Lowercased first three bytes → the keywords starting with them.
-    by_prefix: rustc_hash::FxHashMap<[u8; 3], Vec<u32>>,
-    /// A bit per hash of a lowercased 3-byte prefix: most positions are rejected here.
-    prefix_bits: Box<[u64; PREFIX_BITS / 64]>,
-    nfa: std::sync::OnceLock<Option<AhoCorasick>>,
-    dfa: std::sync::Arc<std::sync::OnceLock<AhoCorasick>>,
-    searched: std::sync::atomic::AtomicU64,
-    dfa_started: std::sync::atomic::AtomicBool,
-}
-
-/// Bytes searched with the prefix table before the NFA is built.
-const NFA_AFTER_BYTES: u64 = 256 << 10;
-/// Bytes searched before the DFA is built.
-const DFA_AFTER_BYTES: u64 = 4 << 20;
-const PREFIX_BITS: usize = 1 << 16;
-
-fn keyword_builder(kind: AhoCorasickKind) -> aho_corasick::AhoCorasickBuilder {
-    let mut b = AhoCorasick::builder();
-    b.kind(Some(kind))
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::Standard);
-    b
-}
-
-fn prefix_of(b: &[u8]) -> [u8; 3] {
-    [
-        b[0].to_ascii_lowercase(),
-        b[1].to_ascii_lowercase(),
-        b[2].to_ascii_lowercase(),
-    ]
-}
-
-fn prefix_hash(p: [u8; 3]) -> usize {
-    let x = u32::from_le_bytes([p[0], p[1], p[2], 0]).wrapping_mul(0x9E37_79B1);
-    (x >> 16) as usize
-}
-
-impl Keywords {
-    fn build(literals: Vec<String>) -> Result<Keywords, Error> {
-        if let Some(k) = literals.iter().find(|k| k.len() < 3) {
-            return Err(Error::Rule {
-                file: "(keywords)".into(),
-                rule: "*".into(),
-                reason: format!("keyword `{k}` is shorter than 3 bytes"),
-            });
-        }
-        let mut by_prefix: rustc_hash::FxHashMap<[u8; 3], Vec<u32>> = Default::default();
-        let mut prefix_bits = Box::new([0u64; PREFIX_BITS / 64]);
-        for (i, k) in literals.iter().enumerate() {
-            let p = prefix_of(k.as_bytes());
-            by_prefix.entry(p).or_default().push(i as u32);
-            let h = prefix_hash(p);
-            prefix_bits[h / 64] |= 1 << (h % 64);
-        }
-        Ok(Keywords {
-            literals: std::sync::Arc::new(literals),
-            by_prefix,
-            prefix_bits,
-            nfa: Default::default(),
-            dfa: Default::default(),
-            searched: Default::default(),
-            dfa_started: Default::default(),
-        })
-    }
-
-    /// Call `hit(keyword, start)` for every occurrence of a keyword in `bytes`, overlapping
-    /// ones included, in no particular order.
-    pub(crate) fn each_hit(&self, bytes: &[u8], mut hit: impl FnMut(usize, usize)) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let before = self.searched.fetch_add(bytes.len() as u64, Relaxed);
-        let ac = match self.dfa.get() {
-            Some(dfa) => Some(dfa),
-            None if before + bytes.len() as u64 <= NFA_AFTER_BYTES && self.nfa.get().is_none() => {
-                None
-            }
-            None => {
-                self.start_dfa(before + bytes.len() as u64);
-                self.nfa().or(self.dfa.get())
-            }
-        };
-        match ac {
-            Some(ac) => {
-                for m in ac.find_overlapping_iter(bytes) {
-                    hit(m.pattern().as_usize(), m.start());
-                }
-            }
-            None => self.each_hit_by_prefix(bytes, hit),
-        }
-    }
-
-    /// The prefix-table search: exact, and cheap to set up; slower per byte than an automaton.
-    fn each_hit_by_prefix(&self, bytes: &[u8], mut hit: impl FnMut(usize, usize)) {
-        if bytes.len() < 3 {
-            return;
-        }
-        for i in 0..=bytes.len() - 3 {
-            let p = prefix_of(&bytes[i..]);
-            let h = prefix_hash(p);
-            if self.prefix_bits[h / 64] & (1 << (h % 64)) == 0 {
-                continue;
-            }
-            let Some(list) = self.by_prefix.get(&p) else {
-                continue;
-            };
-            for &k in list {
-                let k = k as usize;
-                let lit = self.literals[k].as_bytes();
-                if bytes.len() - i >= lit.len() && bytes[i..i + lit.len()].eq_ignore_ascii_case(lit)
-                {
-                    hit(k, i);
-                }
-            }
-        }
-    }
-
-    /// The NFA, built on first need; `None` if the keyword set is too large for one (the
-    /// prefix table then goes on serving, exact but slower).
-    fn nfa(&self) -> Option<&AhoCorasick> {
-        self.nfa
-            .get_or_init(|| {
-                keyword_builder(AhoCorasickKind::ContiguousNFA)
-                    .build(&*self.literals)
-                    .or_else(|_| {
-                        keyword_builder(AhoCorasickKind::NoncontiguousNFA).build(&*self.literals)
-                    })
-                    .ok()
-            })
-            .as_ref()
-    }
-
-    fn start_dfa(&self, searched: u64) {
-        use std::sync::atomic::Ordering::Relaxed;
-        if searched >= DFA_AFTER_BYTES && !self.dfa_started.swap(true, Relaxed) {
-            let (cell, literals) = (self.dfa.clone(), self.literals.clone());
-            // Very large keyword sets can exceed the DFA's size limit: the NFA then stays.
-            let _ = std::thread::Builder::new()
-                .name("keyword-dfa".into())
-                .spawn(move || {
-                    if let Ok(d) = keyword_builder(AhoCorasickKind::DFA).build(&*literals) {
-                        let _ = cell.set(d);
-                    }
-                });
-        }
-    }
-}
-
-#[cfg(test)]
-mod keyword_tests {
-    use super::*;
-
-    /// The prefix table and the automaton find the same (keyword, start) pairs, on text
-    /// dense with the real keywords in mixed case, overlapping and cut at the end.
-    #[test]
-    fn the_prefix_table_finds_what_the_automaton_finds() {
-        let set = RuleSet::build(load_builtin().unwrap()).unwrap();
-        let kw = &set.keywords;
-        let mut text = Vec::new();
-        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
-        for _ in 0..4000 {
-            let lit = kw.literals[(next() % kw.literals.len() as u64) as usize].as_bytes();
-            let cut = lit.len() - (next() % 2) as usize;
-            for &b in &lit[..cut] {
-                text.push(if next() % 2 == 0 {
-                    b.to_ascii_uppercase()
-                } else {
-                    b
-                });
-            }
-            for _ in 0..next() % 4 {
-                text.push(b" =_:\"x9Az"[(next() % 9) as usize]);
-            }
-        }
-        let mut by_prefix = Vec::new();
-        kw.each_hit_by_prefix(&text, |k, at| by_prefix.push((k, at)));
-        let mut by_nfa: Vec<(usize, usize)> = kw
-            .nfa()
-            .unwrap()
-            .find_overlapping_iter(&text)
-            .map(|m| (m.pattern().as_usize(), m.start()))
-            .collect();
-        by_prefix.sort_unstable();
-        by_nfa.sort_unstable();
-        assert!(by_nfa.len() > 3000, "{}", by_nfa.len());
-        assert_eq!(by_prefix, by_nfa);
-    }
-}
 
 /// One rule file: a list of `[[rule]]` tables.
 #[derive(Debug, Deserialize)]
@@ -376,7 +172,7 @@ pub struct Compiled {
     pub companion: Option<(Regex, usize)>,
 }
 
-/// Every rule in use, with one Aho-Corasick automaton over all their keywords.
+/// Every rule in use, with one prefilter over all their keywords.
 #[derive(Debug)]
 pub struct RuleSet {
     pub rules: Vec<Rule>,
