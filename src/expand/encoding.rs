@@ -22,6 +22,9 @@ impl Utf16 {
 /// Latin-1 files): some code units must have a zero high byte, as newlines, spaces and ASCII
 /// have in UTF-16 text.
 pub(super) fn sniff_utf16(bytes: &[u8]) -> Option<Utf16> {
+    // Every verdict below needs NUL bytes in the first 4 KiB (after a BOM, or in 90 % of
+    // one half of the units): most files have none, found at memchr's speed.
+    memchr::memchr(0, &bytes[..bytes.len().min(4098)])?;
     let (le, be) = high_zero_units(bytes.get(2..).unwrap_or_default());
     let units = (bytes.len().min(4098) / 2).saturating_sub(1);
     let some = |n: usize| n > 0 && n * 32 >= units;

@@ -37,8 +37,9 @@ const PRESENCE_LOG2: u32 = 16;
 #[derive(Debug)]
 pub(crate) struct Keywords {
     literals: Vec<String>,
-    /// Byte → class (case-folded).
+    /// Byte → class (case-folded), and the same shifted into a bigram's high bits.
     class: [u8; 256],
+    class_hi: [u16; 256],
     /// Bigram → per offset, per bucket "no keyword of this bucket fits here" bits.
     reach: Box<[u64; DOMAIN]>,
     buckets: [Bucket; BUCKETS],
@@ -187,9 +188,11 @@ impl Keywords {
         for r in reach.iter_mut() {
             *r &= !fits_anything;
         }
+        let class_hi = std::array::from_fn(|b| (class[b] as u16) << CLASS_BITS);
         Ok(Keywords {
             literals,
             class,
+            class_hi,
             reach,
             buckets,
             presence,
@@ -211,11 +214,11 @@ impl Keywords {
         while at + OFFSETS < n {
             let w = &bytes[at..at + OFFSETS + 1];
             let mut acc = carry;
-            let mut c = self.class[w[0] as usize] as usize;
-            for (j, &b) in w[1..].iter().enumerate() {
-                let c2 = self.class[b as usize] as usize;
-                acc |= (self.reach[(c << CLASS_BITS | c2) & (DOMAIN - 1)] as u128) << (LANE * j);
-                c = c2;
+            for j in 0..OFFSETS {
+                let d = (self.class_hi[w[j] as usize] | self.class[w[j + 1] as usize] as u16)
+                    as usize
+                    & (DOMAIN - 1);
+                acc |= (self.reach[d] as u128) << (LANE * j);
             }
             if acc as u64 != u64::MAX {
                 self.confirm(bytes, at, acc as u64, &mut hit);
