@@ -69,21 +69,11 @@ fn alphabet_runs(text: &[u8], out: &mut Vec<Decoded>) {
     let mut i = 0;
     let n = text.len();
     while i < n {
-        // A run of at least MIN_BASE64 starting in [i, i + MIN_BASE64) holds the byte at
-        // i + MIN_BASE64 - 1: when that byte is not in the alphabet, skip them all.
-        let probe = i + MIN_BASE64 - 1;
-        if probe >= n {
+        // Every run decoded has MIN_BASE64 bytes with at most two of `=` padding.
+        i = next_long_run(text, i);
+        if i >= n {
             break;
         }
-        if CLASS[text[probe] as usize] & B64 == 0 {
-            i = probe + 1;
-            continue;
-        }
-        let mut s0 = probe;
-        while s0 > i && CLASS[text[s0 - 1] as usize] & B64 != 0 {
-            s0 -= 1;
-        }
-        i = s0;
         let start = i;
         let mut classes = 0u8;
         let mut line_len = 0usize;
@@ -148,6 +138,91 @@ fn alphabet_runs(text: &[u8], out: &mut Vec<Decoded>) {
             out.push(Decoded { start, end, ..d });
         }
     }
+}
+
+/// Alphabet bytes a run needs before anything else is looked at: [`MIN_BASE64`] less two of
+/// padding.
+const LONG_RUN: usize = MIN_BASE64 - 2;
+
+/// The first position at or after `from` where [`LONG_RUN`] bytes of the base64 alphabet
+/// follow, or `text.len()`. Most text has few such runs: 64 bytes at a time are classified
+/// at once and the runs found with shifts, instead of walking every word.
+fn next_long_run(text: &[u8], from: usize) -> usize {
+    let n = text.len();
+    let mut at = from;
+    while at + 64 <= n {
+        let m = alphabet_mask(text[at..at + 64].try_into().unwrap());
+        // Bit k of `s`: bits k..k + 18 of `m` are all set.
+        let mut s = m & (m >> 1);
+        s &= s >> 2;
+        s &= s >> 4;
+        s &= s >> 8;
+        s &= s >> (LONG_RUN - 16);
+        if s != 0 {
+            return at + s.trailing_zeros() as usize;
+        }
+        // Starts past 64 - LONG_RUN were not seen whole: look at them again.
+        at += 64 - LONG_RUN + 1;
+    }
+    let mut run = 0;
+    while at < n {
+        if CLASS[text[at] as usize] & B64 == 0 {
+            run = 0;
+        } else {
+            run += 1;
+            if run == LONG_RUN {
+                return at + 1 - LONG_RUN;
+            }
+        }
+        at += 1;
+    }
+    n
+}
+
+/// Bit k set when `chunk[k]` is in the base64 alphabet (both variants: `+/-_`).
+#[cfg(target_arch = "x86_64")]
+fn alphabet_mask(chunk: &[u8; 64]) -> u64 {
+    // SAFETY: SSE2 is part of every x86-64 processor (the target's baseline).
+    unsafe { alphabet_mask_sse2(chunk) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn alphabet_mask_sse2(chunk: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::*;
+    let splat = |b: u8| _mm_set1_epi8(b as i8);
+    let mut mask = 0u64;
+    for q in 0..4 {
+        // SAFETY: 16 bytes inside the 64 of `chunk`; the load is unaligned.
+        let v = unsafe { _mm_loadu_si128(chunk.as_ptr().add(16 * q) as *const __m128i) };
+        // x - lo < len, unsigned, as a signed compare after moving lo to -128.
+        let within = |x: __m128i, lo: u8, len: u8| {
+            let shifted = _mm_add_epi8(x, splat(0x80u8.wrapping_sub(lo)));
+            _mm_cmplt_epi8(shifted, splat(0x80u8.wrapping_add(len)))
+        };
+        let letter = within(_mm_or_si128(v, splat(0x20)), b'a', 26);
+        let digit = within(v, b'0', 10);
+        let sym = _mm_or_si128(
+            _mm_or_si128(
+                _mm_cmpeq_epi8(v, splat(b'+')),
+                _mm_cmpeq_epi8(v, splat(b'/')),
+            ),
+            _mm_or_si128(
+                _mm_cmpeq_epi8(v, splat(b'-')),
+                _mm_cmpeq_epi8(v, splat(b'_')),
+            ),
+        );
+        let all = _mm_or_si128(_mm_or_si128(letter, digit), sym);
+        mask |= (_mm_movemask_epi8(all) as u32 as u64) << (16 * q);
+    }
+    mask
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn alphabet_mask(chunk: &[u8; 64]) -> u64 {
+    chunk.iter().enumerate().fold(0, |m, (k, &b)| {
+        m | (u64::from(CLASS[b as usize] & B64 != 0) << k)
+    })
 }
 
 fn all_hex(run: &[u8]) -> bool {
@@ -452,6 +527,50 @@ fn entities(run: &[u8]) -> (Vec<u8>, usize) {
 mod tests {
     use super::*;
     use base64::Engine;
+
+    /// The 64-at-once classification agrees with the table on every byte value in every
+    /// place, and the run search finds what a byte-by-byte walk finds, from every start.
+    #[test]
+    fn long_runs_are_found_like_a_byte_walk() {
+        for v in 0..=255u8 {
+            for place in [0, 1, 15, 16, 31, 47, 63] {
+                let mut c = [b' '; 64];
+                c[place] = v;
+                let want = u64::from(CLASS[v as usize] & B64 != 0) << place;
+                assert_eq!(alphabet_mask(&c), want, "{v:#x} at {place}");
+            }
+        }
+        let naive = |t: &[u8], from: usize| {
+            (from..t.len())
+                .find(|&p| {
+                    t.len() - p >= LONG_RUN
+                        && t[p..p + LONG_RUN]
+                            .iter()
+                            .all(|&b| CLASS[b as usize] & B64 != 0)
+                })
+                .unwrap_or(t.len())
+        };
+        let mut x: u64 = 0x1234_5678_9abc_def1;
+        let mut text = Vec::new();
+        for _ in 0..3000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Words of 1..40 alphabet bytes between separators.
+            for _ in 0..(x % 40) {
+                text.push(b"aZ09+/-_Qx"[((x >> 8) % 10) as usize]);
+                x = x.rotate_left(5);
+            }
+            text.push(b" =.\n\x00\xff"[((x >> 20) % 6) as usize]);
+        }
+        for from in 0..text.len() {
+            assert_eq!(
+                next_long_run(&text, from),
+                naive(&text, from),
+                "from {from}"
+            );
+        }
+    }
 
     fn spans(text: &str) -> Vec<(String, &'static [&'static str], String)> {
         let mut out = Vec::new();
