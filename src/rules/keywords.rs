@@ -446,6 +446,52 @@ mod tests {
         }
     }
 
+    /// Random keyword sets over a small alphabet (so keywords overlap, share prefixes and
+    /// are prefixes of each other), 3 to 20 bytes, 1 to 400 of them, on random text.
+    #[test]
+    fn random_keyword_sets_agree_with_the_automaton() {
+        let mut next = xorshift(0xD1B5_4A32_D192_ED03);
+        let alphabet = b"abAB_-.01";
+        for round in 0..300 {
+            let count = 1 + (next() % 400) as usize;
+            let lits: Vec<String> = (0..count)
+                .map(|_| {
+                    let len = 3 + (next() % 18) as usize;
+                    (0..len)
+                        .map(|_| alphabet[(next() % alphabet.len() as u64) as usize] as char)
+                        .collect::<String>()
+                        .to_ascii_lowercase()
+                })
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let kw = Keywords::build(lits.clone()).unwrap();
+            // Random bytes with keywords planted, in random case, some cut short.
+            let mut text = Vec::new();
+            let len = (next() % 3000) as usize;
+            while text.len() < len {
+                if next() % 4 == 0 {
+                    let w = lits[(next() % lits.len() as u64) as usize].as_bytes();
+                    let cut = w.len() - (next() % 2) as usize;
+                    text.extend(w[..cut].iter().map(|&b| {
+                        if next() % 2 == 0 {
+                            b.to_ascii_uppercase()
+                        } else {
+                            b
+                        }
+                    }));
+                } else {
+                    text.push(alphabet[(next() % alphabet.len() as u64) as usize]);
+                }
+            }
+            assert_eq!(
+                filtered(&kw, &text),
+                reference(&lits, &text),
+                "round {round}"
+            );
+        }
+    }
+
     #[test]
     fn keywords_shorter_than_three_bytes_are_refused() {
         assert!(Keywords::build(vec!["ab".into()]).is_err());
