@@ -35,6 +35,8 @@ const CLASS_BITS: usize = 6;
 const DOMAIN: usize = 1 << (2 * CLASS_BITS);
 /// log2 of the presence bits the confirmation checks before its hash map.
 const PRESENCE_LOG2: u32 = 16;
+// One bucket at least for each number of bigrams checked, 2..=OFFSETS.
+const _: () = assert!(OFFSETS - 1 <= BUCKETS);
 
 #[derive(Debug)]
 pub(crate) struct Keywords {
@@ -85,6 +87,12 @@ fn key_of(b: &[u8], n: usize) -> u64 {
     x | (upper >> 2)
 }
 
+/// The `reach` index of the bigram `a`, `b`.
+#[inline]
+fn bigram(class: &[u8; 256], class_hi: &[u16; 256], a: u8, b: u8) -> usize {
+    (class_hi[a as usize] | class[b as usize] as u16) as usize & (DOMAIN - 1)
+}
+
 /// Where a (bucket, key) pair sits in the presence bits.
 #[inline]
 fn presence_slot(bucket: usize, key: u64) -> usize {
@@ -116,34 +124,23 @@ impl Keywords {
             class[b] = i as u8 + 1;
             class[(b as u8).to_ascii_uppercase() as usize] = i as u8 + 1;
         }
+        let class_hi: [u16; 256] = std::array::from_fn(|b| (class[b] as u16) << CLASS_BITS);
 
         // Buckets: group by bigrams checked, then split the largest group while buckets
         // are left (sorted, so keywords sharing a prefix share a bucket and its bigrams).
         let checked = |k: &str| (k.len() - 1).min(OFFSETS);
-        let mut groups: Vec<Vec<u32>> = Vec::new();
-        for m in 2..=OFFSETS {
-            let mut g: Vec<u32> = (0..literals.len() as u32)
-                .filter(|&i| checked(&literals[i as usize]) == m)
-                .collect();
-            g.sort_by(|&a, &b| literals[a as usize].cmp(&literals[b as usize]));
-            if !g.is_empty() {
-                groups.push(g);
-            }
+        let mut sorted: Vec<u32> = (0..literals.len() as u32).collect();
+        sorted.sort_unstable_by(|&a, &b| literals[a as usize].cmp(&literals[b as usize]));
+        let mut groups: Vec<Vec<u32>> = vec![Vec::new(); OFFSETS - 1];
+        for i in sorted {
+            groups[checked(&literals[i as usize]) - 2].push(i);
         }
-        while groups.len() > BUCKETS {
-            // More lengths than buckets cannot happen with 7 lengths and 8 buckets, but
-            // a bucket may hold longer keywords checked on fewer bigrams: merge downwards.
-            let g = groups.remove(1);
-            groups[0].extend(g);
-        }
+        groups.retain(|g| !g.is_empty());
         while groups.len() < BUCKETS {
-            let (big, _) = groups
-                .iter()
-                .enumerate()
-                .max_by_key(|(_, g)| g.len())
-                .map(|(i, g)| (i, g.len()))
-                .unwrap_or((0, 0));
-            if groups.get(big).is_none_or(|g| g.len() < 2) {
+            let Some(big) = (0..groups.len()).max_by_key(|&g| groups[g].len()) else {
+                break;
+            };
+            if groups[big].len() < 2 {
                 break;
             }
             let half = groups[big].len() / 2;
@@ -177,9 +174,8 @@ impl Keywords {
             for &i in members {
                 let k = literals[i as usize].as_bytes();
                 for o in 0..m {
-                    let d = (class[k[o] as usize] as usize) << CLASS_BITS
-                        | class[k[o + 1] as usize] as usize;
-                    reach[d] &= !(bit << (LANE * (OFFSETS - 1 - o)));
+                    reach[bigram(&class, &class_hi, k[o], k[o + 1])] &=
+                        !(bit << (LANE * (OFFSETS - 1 - o)));
                 }
                 let key = key_of(k, key_len);
                 let slot = presence_slot(b, key);
@@ -190,7 +186,6 @@ impl Keywords {
         for r in reach.iter_mut() {
             *r &= !fits_anything;
         }
-        let class_hi = std::array::from_fn(|b| (class[b] as u16) << CLASS_BITS);
         Ok(Keywords {
             literals,
             class,
@@ -217,9 +212,7 @@ impl Keywords {
             let w = &bytes[at..at + OFFSETS + 1];
             let mut acc = carry;
             for j in 0..OFFSETS {
-                let d = (self.class_hi[w[j] as usize] | self.class[w[j + 1] as usize] as u16)
-                    as usize
-                    & (DOMAIN - 1);
+                let d = bigram(&self.class, &self.class_hi, w[j], w[j + 1]);
                 acc |= (self.reach[d] as u128) << (LANE * j);
             }
             if acc as u64 != u64::MAX {
@@ -235,9 +228,7 @@ impl Keywords {
             for j in 0..OFFSETS {
                 let p = at + j;
                 let r = if p + 1 < n {
-                    let d = (self.class[bytes[p] as usize] as usize) << CLASS_BITS
-                        | self.class[bytes[p + 1] as usize] as usize;
-                    self.reach[d & (DOMAIN - 1)]
+                    self.reach[bigram(&self.class, &self.class_hi, bytes[p], bytes[p + 1])]
                 } else {
                     0
                 };
@@ -318,6 +309,18 @@ mod tests {
         v
     }
 
+    /// `word`, cut short by one byte half the time, each byte upper-cased half the time.
+    fn plant(text: &mut Vec<u8>, word: &[u8], next: &mut impl FnMut() -> u64) {
+        let cut = word.len() - (next() % 2) as usize;
+        for &b in &word[..cut] {
+            text.push(if next() % 2 == 0 {
+                b.to_ascii_uppercase()
+            } else {
+                b
+            });
+        }
+    }
+
     fn xorshift(mut x: u64) -> impl FnMut() -> u64 {
         move || {
             x ^= x << 13;
@@ -339,14 +342,7 @@ mod tests {
         let mut text = Vec::new();
         for _ in 0..4000 {
             let lit = lits[(next() % lits.len() as u64) as usize].as_bytes();
-            let cut = lit.len() - (next() % 2) as usize;
-            for &b in &lit[..cut] {
-                text.push(if next() % 2 == 0 {
-                    b.to_ascii_uppercase()
-                } else {
-                    b
-                });
-            }
+            plant(&mut text, lit, &mut next);
             for _ in 0..next() % 4 {
                 text.push(b" =_:\"x9Az\xff"[(next() % 10) as usize]);
             }
@@ -395,7 +391,7 @@ mod tests {
             let kw = Keywords::build(lits.clone()).unwrap();
             for round in 0..200 {
                 let len = (next() % 200) as usize;
-                let text: Vec<u8> = (0..len)
+                let mut text: Vec<u8> = (0..len)
                     .map(|_| {
                         if next() % 3 == 0 {
                             let w = lits[(next() % lits.len() as u64) as usize].as_bytes();
@@ -405,7 +401,6 @@ mod tests {
                         }
                     })
                     .collect();
-                let mut text = text;
                 let w = &lits[round % lits.len()];
                 let at = (next() as usize) % (text.len() + 1);
                 text.splice(at..at, w.bytes());
@@ -474,14 +469,7 @@ mod tests {
             while text.len() < len {
                 if next() % 4 == 0 {
                     let w = lits[(next() % lits.len() as u64) as usize].as_bytes();
-                    let cut = w.len() - (next() % 2) as usize;
-                    text.extend(w[..cut].iter().map(|&b| {
-                        if next() % 2 == 0 {
-                            b.to_ascii_uppercase()
-                        } else {
-                            b
-                        }
-                    }));
+                    plant(&mut text, w, &mut next);
                 } else {
                     text.push(alphabet[(next() % alphabet.len() as u64) as usize]);
                 }
